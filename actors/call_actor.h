@@ -1,0 +1,46 @@
+#pragma once
+// The call actor: the thin CAF shell around the pure call aggregate (actors/domain/call.h).
+// One actor per conversation stream ("call/<root voice call id>"). It loads its state from the
+// log when activated, then for each command: checks idempotency and the expected version,
+// calls `decide`, appends the events, and replies only after the log reports them durable.
+// Commands that arrive while an append is in flight wait in a bounded queue (ordered, so each
+// decision sees the state its predecessor left). When every segment has ended and nothing
+// happened for `idle_timeout`, it asks the router to passivate it.
+//
+// Runs on CAF's scheduler; the only I/O it does itself is reading its own stream on activation
+// (RocksDB reads, no syncs); appends go to the log's writer thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "actors/messages.h"
+
+namespace backline::eventlog {
+class log;
+}
+namespace backline::domain {
+struct directory;
+}
+
+namespace backline::actors {
+
+struct call_actor_config {
+  eventlog::log* log = nullptr;                           // REQUIRES: outlives the actors
+  std::shared_ptr<const domain::directory> directory;     // immutable snapshot
+  std::function<std::int64_t()> clock_us;                 // unix µs; injected for tests
+  std::string tenant;                                     // the call center's api name
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::size_t pending_commands_max = 64;
+  std::size_t remembered_commands_max = 256;  // idempotency window per stream
+};
+
+call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, router_actor router,
+                            std::shared_ptr<const call_actor_config> config);
+
+// The stream key of a conversation: "call/<root id>".
+std::string call_stream(std::string_view root_id);
+
+}  // namespace backline::actors

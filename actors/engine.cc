@@ -1,0 +1,155 @@
+#include "actors/engine.h"
+
+#include <future>
+#include <random>
+
+#include "actors/call_actor.h"
+#include "actors/directory_loader.h"
+#include "actors/domain/directory.h"
+#include "actors/router.h"
+#include "eventlog/log.h"
+#include "schemas/codec.h"
+
+namespace backline::actors {
+
+struct engine::impl {
+  engine_options options;
+  std::unique_ptr<eventlog::log> log;
+  std::shared_ptr<const domain::directory> directory;
+  std::unique_ptr<caf::actor_system_config> config;
+  std::unique_ptr<caf::actor_system> system;
+  router_actor router;
+};
+
+namespace {
+
+std::int64_t system_clock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Appends one event and waits until it is durable.
+std::error_code append_and_wait(eventlog::log& log, eventlog::pending_event e) {
+  std::promise<std::error_code> done;
+  auto result = done.get_future();
+  eventlog::append_request req;
+  req.events.push_back(std::move(e));
+  req.done = [&done](std::expected<std::uint64_t, std::error_code> r) {
+    done.set_value(r ? std::error_code{} : r.error());
+  };
+  if (auto err = log.append(std::move(req))) return err;
+  return result.get();
+}
+
+// The directory is kept as events: record it when it differs from the last one recorded.
+std::expected<void, std::string> record_directory(eventlog::log& log,
+                                                  const domain::directory& dir,
+                                                  std::int64_t now_us) {
+  const std::string stream = "directory/" + dir.call_center;
+  const std::uint64_t version = log.stream_version(stream);
+  if (version > 0) {
+    auto last = log.read_stream(stream, version, 1);
+    if (last && !last->empty()) {
+      auto d = schemas::decode(last->front().envelope);
+      if (d && std::holds_alternative<domain::directory>(d->payload) &&
+          std::get<domain::directory>(d->payload) == dir) {
+        return {};
+      }
+    }
+  }
+  schemas::envelope_meta meta;
+  std::random_device rd;
+  meta.event_id = schemas::make_uuid_v7(now_us / 1000, rd(), rd());
+  meta.stream_kind = "directory";
+  meta.stream_id = dir.call_center;
+  meta.stream_version = version + 1;
+  meta.occurred_at_us = now_us;
+  meta.correlation_id = dir.call_center;
+  meta.causation_id = "directory-load";
+  meta.tenant = dir.call_center;
+  meta.principal = "backlined";
+  if (auto err = append_and_wait(log, {stream, version + 1, schemas::encode(meta, dir)})) {
+    return std::unexpected("could not record the directory in the log: " + err.message());
+  }
+  return {};
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options options) {
+  auto p = std::make_unique<impl>();
+  if (!options.clock_us) options.clock_us = system_clock_us;
+  p->options = options;
+  domain::directory dir;
+  if (!options.directory_file.empty()) {
+    auto loaded = load_directory_file(options.directory_file);
+    if (!loaded) return std::unexpected(loaded.error().message);
+    dir = std::move(*loaded);
+  }
+  eventlog::options log_options;
+  log_options.dir = options.data_dir;
+  log_options.durability_mode = options.fsync_per_batch ? eventlog::durability::fsync_per_batch
+                                                        : eventlog::durability::wal_no_sync;
+  log_options.queue_requests_max = options.log_queue_requests_max;
+  auto log = eventlog::log::open(log_options);
+  if (!log) {
+    return std::unexpected("cannot open the event log in '" + options.data_dir +
+                           "': " + log.error().message());
+  }
+  p->log = std::move(*log);
+  if (auto ok = record_directory(*p->log, dir, options.clock_us()); !ok) {
+    return std::unexpected(ok.error());
+  }
+  p->directory = std::make_shared<const domain::directory>(std::move(dir));
+  p->config = std::make_unique<caf::actor_system_config>();
+  if (options.scheduler_threads > 0) {
+    p->config->set("scheduler.max-threads", options.scheduler_threads);
+  }
+  p->config->set("logger.verbosity", caf::atom("quiet"));
+  p->system = std::make_unique<caf::actor_system>(*p->config);
+  auto call = std::make_shared<call_actor_config>();
+  call->log = p->log.get();
+  call->directory = p->directory;
+  call->clock_us = options.clock_us;
+  call->tenant = p->directory->call_center;
+  call->idle_timeout = options.idle_timeout;
+  auto rc = std::make_shared<router_config>();
+  rc->call = std::move(call);
+  p->router = spawn_router(*p->system, std::move(rc));
+  return std::unique_ptr<engine>(new engine(std::move(p)));
+}
+
+engine::engine(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+engine::~engine() {
+  caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
+  impl_->router = nullptr;
+  // Pending appends still run their callbacks (they message actors that may be gone: harmless).
+  impl_->system.reset();
+  impl_->log.reset();
+}
+
+caf::actor_system& engine::system() { return *impl_->system; }
+router_actor engine::router() const { return impl_->router; }
+eventlog::log& engine::log() { return *impl_->log; }
+const domain::directory& engine::directory() const { return *impl_->directory; }
+std::int64_t engine::now_us() const { return impl_->options.clock_us(); }
+
+command_result engine::execute(command_request request, std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{*impl_->system};
+  command_result out{outcome::failed, domain::errc::ok, "no reply"};
+  self->request(impl_->router, timeout, command_atom::value, std::move(request))
+      .receive([&](const command_result& r) { out = r; },
+               [&](const caf::error& e) {
+                 out.detail = "the engine did not answer: " + self->system().render(e);
+               });
+  return out;
+}
+
+std::string new_id(std::int64_t unix_us) {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return schemas::to_string(schemas::make_uuid_v7(unix_us / 1000, random(), random()));
+}
+
+}  // namespace backline::actors

@@ -1,0 +1,70 @@
+#pragma once
+// The engine: the event log, the call center directory and the actor system, wired together.
+// `backlined`, the tests and the benchmarks start one with `engine::start`.
+//
+// Startup: open the log in `data_dir`, load the directory TOML, record it in the log as a
+// `directory_replaced` event when it differs from the last one recorded (the directory is kept
+// as events), spawn the router. Call state is recovered lazily: each call actor folds its own
+// stream when its conversation is next addressed. Shutdown (destructor): stop the actors, then
+// drain and close the log.
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "actors/messages.h"
+
+namespace backline::eventlog {
+class log;
+enum class durability;
+}  // namespace backline::eventlog
+namespace backline::domain {
+struct directory;
+}
+
+namespace backline::actors {
+
+struct engine_options {
+  std::string data_dir = "var";
+  bool fsync_per_batch = false;      // false: WAL without sync
+  std::string directory_file;        // TOML; empty: an empty directory (no agents)
+  std::function<std::int64_t()> clock_us;  // default: the system clock
+  std::size_t scheduler_threads = 0;       // 0: one per core
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::size_t log_queue_requests_max = 65'536;
+};
+
+class engine {
+ public:
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+  ~engine();
+
+  // Errors are sentences for the operator (what failed and what to do).
+  static std::expected<std::unique_ptr<engine>, std::string> start(engine_options options);
+
+  caf::actor_system& system();
+  router_actor router() const;
+  eventlog::log& log();
+  const domain::directory& directory() const;
+  std::int64_t now_us() const;
+
+  // Sends a command and waits for its outcome (for the demo, tools and tests; an actor would
+  // use request/then). A CAF error (e.g. the call actor went down) comes back as `failed`.
+  command_result execute(command_request request,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  struct impl;
+
+ private:
+  explicit engine(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+// A fresh UUIDv7 as text, for ids the shell draws (voice calls, sessions, commands).
+std::string new_id(std::int64_t unix_us);
+
+}  // namespace backline::actors

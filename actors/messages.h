@@ -1,0 +1,80 @@
+#pragma once
+// The messages between the engine's actors, and the typed actor interfaces.
+//
+//   client ──command_request──► router ──delegate──► call actor ──append──► eventlog writer
+//   client ◄──────────────────── command_result ◄──── call actor ◄─committed── (writer thread)
+//
+// These are local messages: CAF 0.17 carries them as opaque values between actors of one
+// process (no remote actors), hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE below.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/domain/call.h"
+
+namespace backline::actors {
+
+// A command with its envelope facts. `command_id` makes it idempotent: the same id on the same
+// stream returns the first outcome again and appends nothing.
+struct command_request {
+  std::string command_id;
+  std::uint64_t expected_version = 0;  // 0: any version; else the stream's current version
+  std::string tenant, principal;
+  domain::command_body body;
+};
+
+enum class outcome : std::uint8_t {
+  accepted = 0,    // events appended (maybe none: the command changed nothing)
+  rejected = 1,    // a domain rule refused it (`rule`); nothing appended
+  conflict = 2,    // expected_version did not match (HTTP 409)
+  overloaded = 3,  // a bounded queue is full: retry later (HTTP 503)
+  failed = 4,      // the log failed (I/O): nothing acknowledged
+};
+std::string_view to_string(outcome o);
+
+struct command_result {
+  outcome status = outcome::accepted;
+  domain::errc rule = domain::errc::ok;
+  std::string detail;
+  std::string stream_id;               // the conversation (root voice call id)
+  std::uint64_t first_position = 0;    // log position of the first event, 0 if none
+  std::uint64_t stream_version = 0;    // the stream's version after the command
+  std::uint32_t events = 0;
+  bool replayed = false;               // an idempotent repeat: this is the first outcome
+};
+
+// Sent by the log writer (via its callback) to the call actor once an append is durable.
+struct append_outcome {
+  std::uint64_t token = 0;
+  std::uint64_t first_position = 0;
+  int error = 0;  // eventlog::errc value, 0 on success
+};
+
+using command_atom = caf::atom_constant<caf::atom("command")>;
+using committed_atom = caf::atom_constant<caf::atom("committed")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+// One conversation (stream "call/<root id>").
+using call_actor = caf::typed_actor<
+    caf::replies_to<command_atom, command_request>::with<command_result>,
+    caf::reacts_to<committed_atom, append_outcome>, caf::reacts_to<idle_atom>>;
+
+struct router_stats {
+  std::uint64_t active_calls = 0, spawned = 0, passivated = 0, routed = 0;
+};
+
+// Activates call actors on demand, keyed by conversation, and delivers commands to them.
+using router_actor = caf::typed_actor<
+    caf::replies_to<command_atom, command_request>::with<command_result>,
+    caf::reacts_to<passivate_atom, std::string>, caf::replies_to<stats_atom>::with<router_stats>>;
+
+}  // namespace backline::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::append_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::router_stats)

@@ -1,0 +1,77 @@
+#include "actors/router.h"
+
+#include <unordered_map>
+
+#include "eventlog/log.h"
+
+namespace backline::actors {
+namespace {
+
+struct router_state {
+  static inline const char* name = "router";
+  std::shared_ptr<const router_config> config;
+  std::unordered_map<std::string, call_actor> calls;     // root id -> actor
+  std::unordered_map<std::string, std::string> aliases;  // voice call id -> root id
+  router_stats stats;
+};
+
+using self_ptr = router_actor::stateful_pointer<router_state>;
+
+// The conversation a command belongs to.
+std::string root_of(router_state& st, const command_request& req) {
+  const std::string& id = domain::target_voice_call_id(req.body);
+  if (std::holds_alternative<domain::cmd::create_call>(req.body)) return id;
+  if (st.calls.contains(id)) return id;
+  if (auto it = st.aliases.find(id); it != st.aliases.end()) return it->second;
+  if (auto stream = st.config->call->log->resolve_alias(id)) {
+    std::string root = stream->substr(stream->find('/') + 1);
+    if (st.aliases.size() >= st.config->alias_cache_max) st.aliases.clear();
+    st.aliases.emplace(id, root);
+    return root;
+  }
+  return id;
+}
+
+}  // namespace
+
+router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const router_config> config) {
+  auto fn = [config](self_ptr self) -> router_actor::behavior_type {
+    self->state.config = config;
+    return {
+        [self](command_atom, command_request& req)
+            -> caf::result<command_result> {
+          auto& st = self->state;
+          const std::string& target = domain::target_voice_call_id(req.body);
+          if (target.empty() || target.size() > domain::id_bytes_max) {
+            return command_result{outcome::rejected, domain::errc::invalid_argument,
+                                  "the command names no valid voice call id"};
+          }
+          std::string root = root_of(st, req);
+          auto it = st.calls.find(root);
+          if (it == st.calls.end()) {
+            if (st.calls.size() >= st.config->active_calls_max) {
+              return command_result{outcome::overloaded, domain::errc::ok,
+                                    "too many active calls; retry shortly"};
+            }
+            it = st.calls.emplace(root, spawn_call_actor(self->system(), root, self,
+                                                          st.config->call))
+                     .first;
+            ++st.stats.spawned;
+          }
+          ++st.stats.routed;
+          return self->delegate(it->second, command_atom::value, std::move(req));
+        },
+        [self](passivate_atom, const std::string& root) {
+          auto& st = self->state;
+          if (st.calls.erase(root) > 0) ++st.stats.passivated;
+        },
+        [self](stats_atom) {
+          router_stats s = self->state.stats;
+          s.active_calls = self->state.calls.size();
+          return s;
+        }};
+  };
+  return system.spawn(fn);
+}
+
+}  // namespace backline::actors

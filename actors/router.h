@@ -1,0 +1,26 @@
+#pragma once
+// The router: the one entry point for call commands. It finds the conversation of the voice
+// call a command names (the call actor's own id, a cached alias, or the log's alias index for
+// transfer segments, consults and supervisor sessions), activates its call actor on demand and
+// delegates the command to it, so the reply goes straight from the call actor to the client.
+//
+// Bounded: at most `active_calls_max` live call actors (beyond: outcome::overloaded) and at most
+// `alias_cache_max` cached aliases. A call actor that passivates tells the router, which forgets
+// it; a command racing with that passivation gets CAF's request_receiver_down and may be retried.
+
+#include <memory>
+
+#include "actors/call_actor.h"
+#include "actors/messages.h"
+
+namespace backline::actors {
+
+struct router_config {
+  std::shared_ptr<const call_actor_config> call;
+  std::size_t active_calls_max = 1'000'000;
+  std::size_t alias_cache_max = 1'000'000;
+};
+
+router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const router_config> config);
+
+}  // namespace backline::actors

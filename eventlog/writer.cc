@@ -1,0 +1,145 @@
+// The writer thread: group commit. It drains the queue, checks and stages each request into one
+// WriteBatch, writes it (synced or not), publishes the committed position, wakes subscribers and
+// only then runs the `done` callbacks.
+
+#include <algorithm>
+
+#include "eventlog/log_impl.h"
+#include "schemas/codec.h"
+
+namespace backline::eventlog::detail {
+namespace {
+
+// Bounds the writer's version cache; past it the cache starts over (misses read RocksDB).
+constexpr std::size_t version_cache_streams_max = 1 << 20;
+
+using outcome = std::expected<std::uint64_t, std::error_code>;
+
+}  // namespace
+
+void log_impl::writer_loop() {
+  std::vector<append_request> reqs;
+  for (;;) {
+    reqs.clear();
+    if (take_batch(reqs) == 0) return;  // stopping, and the queue is drained
+    commit_batch(reqs);
+  }
+}
+
+// Moves queued requests into `out` up to batch_events_max events (always at least one request,
+// so an oversized request still goes through alone). Returns the number of requests taken.
+std::size_t log_impl::take_batch(std::vector<append_request>& out) {
+  std::unique_lock lock(queue_mu_);
+  queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  std::size_t events = 0;
+  while (!queue_.empty()) {
+    const auto n = queue_.front().events.size();
+    if (!out.empty() && events + n > opts_.batch_events_max) break;
+    events += n;
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return out.size();
+}
+
+void log_impl::commit_batch(std::vector<append_request>& reqs) {
+  batch_.Clear();
+  version_it_.reset();  // a fresh view of "streams" for this batch's cache misses
+  std::vector<outcome> outcomes;
+  outcomes.reserve(reqs.size());
+  std::uint64_t position = next_position_;
+  for (auto& req : reqs) {
+    auto ec = failed_.load(std::memory_order_relaxed) ? make_error_code(errc::io_error)
+                                                      : stage_request(req, position);
+    if (ec) {
+      outcomes.emplace_back(std::unexpected(ec));
+      continue;
+    }
+    outcomes.emplace_back(position);
+    position += req.events.size();
+  }
+  version_it_.reset();
+  if (batch_.Count() > 0) {
+    auto s = db_->Write(write_options_, &batch_);
+    if (!s.ok()) {
+      fail(s, "cannot write a batch to the event log");
+      versions_.clear();  // it holds versions of the batch that was not written
+      for (auto& o : outcomes)
+        if (o) o = std::unexpected(make_error_code(errc::io_error));
+    } else {
+      n_batches_.fetch_add(1, std::memory_order_relaxed);
+      if (write_options_.sync) n_syncs_.fetch_add(1, std::memory_order_relaxed);
+      n_events_.fetch_add(position - next_position_, std::memory_order_relaxed);
+      next_position_ = position;
+      committed_.store(position - 1, std::memory_order_release);
+      wake_waiters();
+    }
+  }
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    if (outcomes[i]) n_requests_.fetch_add(1, std::memory_order_relaxed);
+    if (reqs[i].done) reqs[i].done(outcomes[i]);
+  }
+}
+
+// Checks a whole request before staging any of it, so a refused request writes nothing.
+std::error_code log_impl::stage_request(append_request& req, std::uint64_t position) {
+  for (const auto& e : req.events) {
+    if (e.stream.find('\0') != std::string::npos) return errc::corrupt;
+    if (!schemas::verify_envelope(e.envelope)) return errc::corrupt;
+    const auto id = identity_of(e.envelope);
+    if (!same_stream(id, e.stream) || id.stream_version != e.stream_version) return errc::corrupt;
+  }
+  if (auto ec = check_versions(req)) return ec;
+  char pos_be[8];
+  for (auto& e : req.events) {
+    schemas::stamp_position(e.envelope, position);
+    put_u64_be(pos_be, position);
+    stream_key(key_, e.stream, e.stream_version);
+    batch_.Put(cf_[cf_events], rocksdb::Slice(pos_be, 8), e.envelope);
+    batch_.Put(cf_[cf_streams], key_, rocksdb::Slice(pos_be, 8));
+    ++position;
+  }
+  for (const auto& [alias, stream] : req.aliases) batch_.Put(cf_[cf_aliases], alias, stream);
+  if (versions_.size() + staged_versions_.size() > version_cache_streams_max) versions_.clear();
+  for (const auto& [stream, version] : staged_versions_)
+    versions_.insert_or_assign(*stream, version);
+  return {};
+}
+
+// Each event's version must be the next one of its stream, counting earlier events of the
+// same request. Leaves the new last versions in staged_versions_.
+std::error_code log_impl::check_versions(const append_request& req) {
+  staged_versions_.clear();
+  for (const auto& e : req.events) {
+    auto staged = std::find_if(staged_versions_.begin(), staged_versions_.end(),
+                               [&](const auto& sv) { return *sv.first == e.stream; });
+    const auto last = staged != staged_versions_.end() ? staged->second : cached_version(e.stream);
+    if (failed_.load(std::memory_order_relaxed)) return errc::io_error;  // the lookup failed
+    if (e.stream_version != last + 1) return errc::version_gap;
+    if (staged != staged_versions_.end())
+      staged->second = e.stream_version;
+    else
+      staged_versions_.emplace_back(&e.stream, e.stream_version);
+  }
+  return {};
+}
+
+std::uint64_t log_impl::cached_version(const std::string& stream) {
+  if (auto it = versions_.find(stream); it != versions_.end()) return it->second;
+  if (!version_it_) version_it_.reset(db_->NewIterator({}, cf_[cf_streams]));
+  const auto v = last_version_in_db(*version_it_, stream);
+  if (!version_it_->status().ok()) {
+    fail(version_it_->status(), "cannot read a stream's last version");
+    return 0;
+  }
+  if (versions_.size() >= version_cache_streams_max) versions_.clear();
+  versions_.emplace(stream, v);
+  return v;
+}
+
+void log_impl::wake_waiters() {
+  { std::lock_guard lock(commit_mu_); }  // a waiter is either before its check or in wait()
+  commit_cv_.notify_all();
+}
+
+}  // namespace backline::eventlog::detail
