@@ -34,7 +34,7 @@ struct call_actor_config {
   std::string tenant;                                     // the call center's api name
   std::chrono::milliseconds idle_timeout{30'000};
   std::size_t pending_commands_max = 64;
-  std::size_t remembered_commands_max = 256;  // idempotency window per stream
+  std::size_t remembered_commands_max = 32;  // idempotency window per stream (recent retries)
 };
 
 call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, router_actor router,

@@ -1,6 +1,7 @@
 // Opening and closing RocksDB: the column families and their tuning for an append-only log.
 
 #include <rocksdb/convenience.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <unistd.h>
 
@@ -64,11 +65,27 @@ rocksdb::DBOptions db_options() {
   return o;
 }
 
+// "stream\0" of a "stream\0<version>" key: a stream's versions arrive in order, so the
+// memtable can insert each one next to the previous (see memtable_insert_with_hint_...).
+class stream_prefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "backline.stream_prefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), key.size() - 8};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
+};
+
 std::vector<rocksdb::ColumnFamilyDescriptor> descriptors() {
   std::vector<rocksdb::ColumnFamilyDescriptor> d;
   d.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options(4 << 20));
-  d.emplace_back(cf_names[cf_events], cf_options(64 << 20));
-  d.emplace_back(cf_names[cf_streams], cf_options(32 << 20));
+  auto events = cf_options(64 << 20);
+  // Positions only grow: every insert lands right after the previous one.
+  events.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  d.emplace_back(cf_names[cf_events], events);
+  auto streams = cf_options(32 << 20);
+  streams.memtable_insert_with_hint_prefix_extractor = std::make_shared<stream_prefix>();
+  d.emplace_back(cf_names[cf_streams], streams);
   d.emplace_back(cf_names[cf_aliases], cf_options(8 << 20));
   d.emplace_back(cf_names[cf_meta], cf_options(4 << 20));
   return d;

@@ -14,10 +14,14 @@ class codec_category_impl final : public std::error_category {
   const char* name() const noexcept override { return "backline.schemas"; }
   std::string message(int v) const override {
     switch (static_cast<errc>(v)) {
-      case errc::ok: return "ok";
-      case errc::verification_failed: return "not a well-formed Backline buffer (verifier refused it)";
-      case errc::unknown_body: return "unknown body type (written by a newer build?)";
-      case errc::invalid_value: return "an enum value out of range";
+      case errc::ok:
+        return "ok";
+      case errc::verification_failed:
+        return "not a well-formed Backline buffer (verifier refused it)";
+      case errc::unknown_body:
+        return "unknown body type (written by a newer build?)";
+      case errc::invalid_value:
+        return "an enum value out of range";
     }
     return "unknown schemas error";
   }
@@ -116,8 +120,8 @@ const std::uint8_t* aligned(std::string_view bytes) {
 
 flatbuffers::Verifier::Options verifier_options() {
   flatbuffers::Verifier::Options o;
-  o.max_depth = 16;           // Envelope > DirectoryReplaced > Directory > Agent > Grants > [string]
-  o.max_tables = 1u << 20;    // a large directory, not a decompression bomb
+  o.max_depth = 16;         // Envelope > DirectoryReplaced > Directory > Agent > Grants > [string]
+  o.max_tables = 1u << 20;  // a large directory, not a decompression bomb
   o.check_alignment = true;
   return o;
 }
@@ -165,7 +169,9 @@ std::string encode(const envelope_meta& meta, const domain::directory& d) {
   });
 }
 
-bool verify_envelope(std::string_view bytes) { return verified_envelope(bytes) != nullptr; }
+bool verify_envelope(std::string_view bytes) {
+  return verified_envelope(bytes) != nullptr;
+}
 
 void stamp_position(std::string& bytes, std::uint64_t position) {
   assert(verify_envelope(bytes));

@@ -24,7 +24,9 @@ enum class errc : int {
   invalid_value = 3,        // an enum value out of range
 };
 const std::error_category& codec_category();
-inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), codec_category()}; }
+inline std::error_code make_error_code(errc e) {
+  return {static_cast<int>(e), codec_category()};
+}
 
 // The largest buffer the codec accepts from outside (a directory with thousands of agents fits).
 inline constexpr std::size_t envelope_bytes_max = std::size_t{64} << 20;
@@ -76,7 +78,8 @@ inline domain::event to_event(const decoded& d) {
 //  "event_id":..,"correlation_id":..,"causation_id":..,"tenant":..,"principal":..,"data":{...}}
 std::string to_json(const decoded& d);
 
-// The event's snake_case type name, e.g. "call_created", "directory_replaced" (CloudEvents ce_type).
+// The event's snake_case type name, e.g. "call_created", "directory_replaced" (CloudEvents
+// ce_type).
 std::string_view type_name(const body& b);
 
 // RFC 3339 UTC with microseconds, e.g. "2024-05-01T12:00:00.123456Z".

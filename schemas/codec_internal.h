@@ -52,9 +52,13 @@ constexpr Domain checked_enum(Fb v, reader& r) {
   return static_cast<Domain>(v);
 }
 
-#define BACKLINE_ENUM_MAP(FB, DOMAIN)                                                   \
-  inline FB to_fb(DOMAIN v) { return static_cast<FB>(v); }                               \
-  inline DOMAIN from_fb(FB v, reader& r) { return checked_enum<FB, DOMAIN>(v, r); }
+#define BACKLINE_ENUM_MAP(FB, DOMAIN)      \
+  inline FB to_fb(DOMAIN v) {              \
+    return static_cast<FB>(v);             \
+  }                                        \
+  inline DOMAIN from_fb(FB v, reader& r) { \
+    return checked_enum<FB, DOMAIN>(v, r); \
+  }
 BACKLINE_ENUM_MAP(fb::CallType, domain::call_type)
 BACKLINE_ENUM_MAP(fb::InitiationMethod, domain::initiation_method)
 BACKLINE_ENUM_MAP(fb::ParticipantRole, domain::participant_role)

@@ -53,8 +53,7 @@ offset<fb::Unmute> to_fb(builder& b, const cmd::unmute& c) {
 }
 offset<fb::StartConsult> to_fb(builder& b, const cmd::start_consult& c) {
   return fb::CreateStartConsult(b, str(b, c.voice_call_id), str(b, c.consult_call_id),
-                                str(b, c.initiator_agent), str(b, c.target_agent),
-                                c.hold_customer);
+                                str(b, c.initiator_agent), str(b, c.target_agent), c.hold_customer);
 }
 offset<fb::CompleteConsult> to_fb(builder& b, const cmd::complete_consult& c) {
   return fb::CreateCompleteConsult(b, str(b, c.consult_call_id));
@@ -75,8 +74,7 @@ offset<fb::MergeConference> to_fb(builder& b, const cmd::merge_conference& c) {
 }
 offset<fb::JoinSupervisor> to_fb(builder& b, const cmd::join_supervisor& c) {
   return fb::CreateJoinSupervisor(b, str(b, c.voice_call_id), str(b, c.session_id),
-                                  str(b, c.supervisor_id), to_fb(c.mode),
-                                  str(b, c.coached_agent));
+                                  str(b, c.supervisor_id), to_fb(c.mode), str(b, c.coached_agent));
 }
 offset<fb::ChangeSupervisorMode> to_fb(builder& b, const cmd::change_supervisor_mode& c) {
   return fb::CreateChangeSupervisorMode(b, str(b, c.session_id), to_fb(c.mode),
@@ -98,8 +96,8 @@ offset<fb::AddTranscript> to_fb(builder& b, const cmd::add_transcript& c) {
                                  str(b, c.text));
 }
 offset<fb::AddConversationEvent> to_fb(builder& b, const cmd::add_conversation_event& c) {
-  return fb::CreateAddConversationEvent(b, str(b, c.voice_call_id), str(b, c.event_id),
-                                        c.post_call, str(b, c.type), str(b, c.payload));
+  return fb::CreateAddConversationEvent(b, str(b, c.voice_call_id), str(b, c.event_id), c.post_call,
+                                        str(b, c.type), str(b, c.payload));
 }
 offset<fb::StartRecording> to_fb(builder& b, const cmd::start_recording& c) {
   return fb::CreateStartRecording(b, str(b, c.voice_call_id), str(b, c.location));
@@ -247,10 +245,10 @@ cmd::update_attributes from_fb(const fb::UpdateAttributes& t, reader&) {
 using command_tables =
     std::tuple<fb::CreateCall, fb::Ring, fb::Answer, fb::Join, fb::Leave, fb::Hold, fb::Resume,
                fb::Mute, fb::Unmute, fb::StartConsult, fb::CompleteConsult, fb::CancelConsult,
-               fb::CompleteWarmTransfer, fb::BlindTransfer, fb::MergeConference,
-               fb::JoinSupervisor, fb::ChangeSupervisorMode, fb::LeaveSupervisor, fb::EndCall,
-               fb::WrapUp, fb::AddTranscript, fb::AddConversationEvent, fb::StartRecording,
-               fb::PauseRecording, fb::ResumeRecording, fb::StopRecording, fb::UpdateAttributes>;
+               fb::CompleteWarmTransfer, fb::BlindTransfer, fb::MergeConference, fb::JoinSupervisor,
+               fb::ChangeSupervisorMode, fb::LeaveSupervisor, fb::EndCall, fb::WrapUp,
+               fb::AddTranscript, fb::AddConversationEvent, fb::StartRecording, fb::PauseRecording,
+               fb::ResumeRecording, fb::StopRecording, fb::UpdateAttributes>;
 static_assert(std::tuple_size_v<command_tables> == std::variant_size_v<domain::command_body>);
 
 template <std::size_t I>
@@ -326,7 +324,9 @@ const fb::Command* verified_command(std::string_view bytes) {
 }
 }  // namespace
 
-bool verify_command(std::string_view bytes) { return verified_command(bytes) != nullptr; }
+bool verify_command(std::string_view bytes) {
+  return verified_command(bytes) != nullptr;
+}
 
 std::expected<std::pair<command_meta, domain::command_body>, std::error_code> decode_command(
     std::string_view bytes) {

@@ -25,7 +25,7 @@ std::vector<std::string> strings(const string_vector* v) {
 }
 
 offset<flatbuffers::Vector<offset<fb::Skill>>> skills(builder& b,
-                                                       const std::vector<domain::skill>& v) {
+                                                      const std::vector<domain::skill>& v) {
   if (v.empty()) return {};
   std::vector<offset<fb::Skill>> offsets;
   offsets.reserve(v.size());
@@ -60,9 +60,8 @@ std::vector<Domain> from_vector(const flatbuffers::Vector<offset<Fb>>* v, Decode
 }
 
 offset<fb::Agent> make_agent(builder& b, const domain::agent_entry& a) {
-  auto grants = fb::CreateSupervisionGrants(b, strings(b, a.grants.monitor),
-                                            strings(b, a.grants.whisper),
-                                            strings(b, a.grants.barge));
+  auto grants = fb::CreateSupervisionGrants(
+      b, strings(b, a.grants.monitor), strings(b, a.grants.whisper), strings(b, a.grants.barge));
   return fb::CreateAgent(b, str(b, a.id), str(b, a.name), str(b, a.extension), str(b, a.team),
                          to_fb(a.kind), skills(b, a.skills), grants, a.capacity);
 }
@@ -130,9 +129,8 @@ offset<fb::CallAttributes> to_fb(builder& b, const domain::call_attributes& a) {
     }
     custom = b.CreateVector(entries);
   }
-  return fb::CreateCallAttributes(b, str(b, a.case_id), str(b, a.contact_id),
-                                  str(b, a.account_id), str(b, a.subject),
-                                  str(b, a.case_category), custom);
+  return fb::CreateCallAttributes(b, str(b, a.case_id), str(b, a.contact_id), str(b, a.account_id),
+                                  str(b, a.subject), str(b, a.case_category), custom);
 }
 
 domain::call_attributes from_fb(const fb::CallAttributes* a) {
@@ -145,7 +143,8 @@ domain::call_attributes from_fb(const fb::CallAttributes* a) {
   out.case_category = str(a->case_category());
   if (const auto* custom = a->custom()) {
     out.custom.reserve(custom->size());
-    for (const fb::KeyValue* kv : *custom) out.custom.emplace_back(str(kv->key()), str(kv->value()));
+    for (const fb::KeyValue* kv : *custom)
+      out.custom.emplace_back(str(kv->key()), str(kv->value()));
   }
   return out;
 }

@@ -16,11 +16,10 @@ using detail::to_fb;
 
 offset<fb::CallCreated> to_fb(builder& b, const evt::call_created& e) {
   auto attributes = detail::to_fb(b, e.attributes);
-  return fb::CreateCallCreated(b, str(b, e.voice_call_id), to_fb(e.kind), to_fb(e.type),
-                               to_fb(e.method), str(b, e.vendor_call_key), str(b, e.from),
-                               str(b, e.to), str(b, e.queue), str(b, e.parent_id),
-                               str(b, e.previous_id), str(b, e.initiator_agent),
-                               e.recording_allowed, attributes);
+  return fb::CreateCallCreated(
+      b, str(b, e.voice_call_id), to_fb(e.kind), to_fb(e.type), to_fb(e.method),
+      str(b, e.vendor_call_key), str(b, e.from), str(b, e.to), str(b, e.queue), str(b, e.parent_id),
+      str(b, e.previous_id), str(b, e.initiator_agent), e.recording_allowed, attributes);
 }
 offset<fb::CallRinging> to_fb(builder& b, const evt::call_ringing& e) {
   return fb::CreateCallRinging(b, str(b, e.voice_call_id), str(b, e.agent_id));
@@ -94,8 +93,7 @@ offset<fb::TranscriptMessageAdded> to_fb(builder& b, const evt::transcript_messa
                                           str(b, e.speaker), str(b, e.sender_type), e.start_ms,
                                           e.end_ms, str(b, e.text));
 }
-offset<fb::ConversationEventRecorded> to_fb(builder& b,
-                                            const evt::conversation_event_recorded& e) {
+offset<fb::ConversationEventRecorded> to_fb(builder& b, const evt::conversation_event_recorded& e) {
   return fb::CreateConversationEventRecorded(b, str(b, e.voice_call_id), str(b, e.event_id),
                                              e.post_call, str(b, e.type), str(b, e.payload));
 }
@@ -250,16 +248,14 @@ evt::attributes_updated from_fb(const fb::AttributesUpdated& t, reader&) {
 // ---- the union -----------------------------------------------------------------------------
 
 // The tables in domain::event_body's order; the union tag of alternative I is I + 1.
-using event_tables =
-    std::tuple<fb::CallCreated, fb::CallRinging, fb::CallAnswered, fb::ParticipantJoined,
-               fb::ParticipantLeft, fb::ParticipantHeld, fb::ParticipantResumed,
-               fb::ParticipantMuted, fb::ParticipantUnmuted, fb::ConsultStarted,
-               fb::ConsultCompleted, fb::ConsultCancelled, fb::WarmTransferCompleted,
-               fb::BlindTransferred, fb::ConferenceMerged, fb::SupervisorJoined,
-               fb::SupervisorModeChanged, fb::SupervisorLeft, fb::CallEnded, fb::WrapUpRecorded,
-               fb::TranscriptMessageAdded, fb::ConversationEventRecorded, fb::RecordingStarted,
-               fb::RecordingPaused, fb::RecordingResumed, fb::RecordingStopped,
-               fb::AttributesUpdated>;
+using event_tables = std::tuple<
+    fb::CallCreated, fb::CallRinging, fb::CallAnswered, fb::ParticipantJoined, fb::ParticipantLeft,
+    fb::ParticipantHeld, fb::ParticipantResumed, fb::ParticipantMuted, fb::ParticipantUnmuted,
+    fb::ConsultStarted, fb::ConsultCompleted, fb::ConsultCancelled, fb::WarmTransferCompleted,
+    fb::BlindTransferred, fb::ConferenceMerged, fb::SupervisorJoined, fb::SupervisorModeChanged,
+    fb::SupervisorLeft, fb::CallEnded, fb::WrapUpRecorded, fb::TranscriptMessageAdded,
+    fb::ConversationEventRecorded, fb::RecordingStarted, fb::RecordingPaused, fb::RecordingResumed,
+    fb::RecordingStopped, fb::AttributesUpdated>;
 static_assert(std::tuple_size_v<event_tables> == std::variant_size_v<domain::event_body>);
 
 template <std::size_t I>

@@ -41,9 +41,8 @@ NLOHMANN_JSON_SERIALIZE_ENUM(routing_strategy, {{routing_strategy::longest_idle,
 inline void to_json(nlohmann::json& j, const call_attributes& a) {
   nlohmann::json custom = nlohmann::json::object();
   for (const auto& [k, v] : a.custom) custom[k] = v;
-  j = {{"case_id", a.case_id},   {"contact_id", a.contact_id},
-       {"account_id", a.account_id}, {"subject", a.subject},
-       {"case_category", a.case_category}, {"custom", std::move(custom)}};
+  j = {{"case_id", a.case_id}, {"contact_id", a.contact_id},       {"account_id", a.account_id},
+       {"subject", a.subject}, {"case_category", a.case_category}, {"custom", std::move(custom)}};
 }
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(skill, name, level)
@@ -67,9 +66,9 @@ inline void to_json(nlohmann::json& j, const directory& d) {
 
 namespace evt {
 // to_json only: events are never parsed back from JSON (the FlatBuffers envelope is the record).
-#define BACKLINE_EVENT_JSON(TYPE, ...)                                           \
+#define BACKLINE_EVENT_JSON(TYPE, ...)                                                \
   inline void to_json(nlohmann::json& nlohmann_json_j, const TYPE& nlohmann_json_t) { \
-    NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, __VA_ARGS__))     \
+    NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, __VA_ARGS__))          \
   }
 BACKLINE_EVENT_JSON(call_created, voice_call_id, kind, type, method, vendor_call_key, from, to,
                     queue, parent_id, previous_id, initiator_agent, recording_allowed, attributes)
@@ -81,8 +80,8 @@ BACKLINE_EVENT_JSON(participant_held, voice_call_id, participant_id)
 BACKLINE_EVENT_JSON(participant_resumed, voice_call_id, participant_id)
 BACKLINE_EVENT_JSON(participant_muted, voice_call_id, participant_id)
 BACKLINE_EVENT_JSON(participant_unmuted, voice_call_id, participant_id)
-BACKLINE_EVENT_JSON(consult_started, voice_call_id, consult_call_id, initiator_agent,
-                    target_agent, customer_held, recording_allowed)
+BACKLINE_EVENT_JSON(consult_started, voice_call_id, consult_call_id, initiator_agent, target_agent,
+                    customer_held, recording_allowed)
 BACKLINE_EVENT_JSON(consult_completed, consult_call_id)
 BACKLINE_EVENT_JSON(consult_cancelled, consult_call_id)
 BACKLINE_EVENT_JSON(warm_transfer_completed, voice_call_id, consult_call_id, new_segment_id,
@@ -97,8 +96,7 @@ BACKLINE_EVENT_JSON(call_ended, voice_call_id, reason)
 BACKLINE_EVENT_JSON(wrap_up_recorded, voice_call_id, agent_id, disposition_code, notes)
 BACKLINE_EVENT_JSON(transcript_message_added, voice_call_id, message_id, speaker, sender_type,
                     start_ms, end_ms, text)
-BACKLINE_EVENT_JSON(conversation_event_recorded, voice_call_id, event_id, post_call, type,
-                    payload)
+BACKLINE_EVENT_JSON(conversation_event_recorded, voice_call_id, event_id, post_call, type, payload)
 BACKLINE_EVENT_JSON(recording_started, voice_call_id, location)
 BACKLINE_EVENT_JSON(recording_paused, voice_call_id)
 BACKLINE_EVENT_JSON(recording_resumed, voice_call_id)
@@ -112,21 +110,33 @@ namespace backline::schemas {
 namespace {
 
 // In domain::event_body's order.
-constexpr std::array<std::string_view, 27> event_type_names = {
-    "call_created",           "call_ringing",
-    "call_answered",          "participant_joined",
-    "participant_left",       "participant_held",
-    "participant_resumed",    "participant_muted",
-    "participant_unmuted",    "consult_started",
-    "consult_completed",      "consult_cancelled",
-    "warm_transfer_completed", "blind_transferred",
-    "conference_merged",      "supervisor_joined",
-    "supervisor_mode_changed", "supervisor_left",
-    "call_ended",             "wrap_up_recorded",
-    "transcript_message_added", "conversation_event_recorded",
-    "recording_started",      "recording_paused",
-    "recording_resumed",      "recording_stopped",
-    "attributes_updated"};
+constexpr std::array<std::string_view, 27> event_type_names = {"call_created",
+                                                               "call_ringing",
+                                                               "call_answered",
+                                                               "participant_joined",
+                                                               "participant_left",
+                                                               "participant_held",
+                                                               "participant_resumed",
+                                                               "participant_muted",
+                                                               "participant_unmuted",
+                                                               "consult_started",
+                                                               "consult_completed",
+                                                               "consult_cancelled",
+                                                               "warm_transfer_completed",
+                                                               "blind_transferred",
+                                                               "conference_merged",
+                                                               "supervisor_joined",
+                                                               "supervisor_mode_changed",
+                                                               "supervisor_left",
+                                                               "call_ended",
+                                                               "wrap_up_recorded",
+                                                               "transcript_message_added",
+                                                               "conversation_event_recorded",
+                                                               "recording_started",
+                                                               "recording_paused",
+                                                               "recording_resumed",
+                                                               "recording_stopped",
+                                                               "attributes_updated"};
 static_assert(event_type_names.size() == std::variant_size_v<domain::event_body>);
 
 nlohmann::json data_of(const body& b) {

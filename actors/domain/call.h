@@ -74,7 +74,11 @@ struct create_call {
 };
 struct ring { std::string voice_call_id, agent_id; };
 struct answer { std::string voice_call_id, agent_id; };
-struct join { std::string voice_call_id, participant_id; participant_role role; std::string number; };
+struct join {
+  std::string voice_call_id, participant_id;
+  participant_role role = participant_role::customer;
+  std::string number;
+};
 struct leave { std::string voice_call_id, participant_id; };
 struct hold { std::string voice_call_id, participant_id; };
 struct resume { std::string voice_call_id, participant_id; };

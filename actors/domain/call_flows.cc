@@ -227,6 +227,12 @@ decision decide_join_supervisor(const call_state& s, const cmd::join_supervisor&
   if ((*seg)->kind == segment_kind::supervision) {
     return reject(errc::wrong_segment_kind, "a supervision session cannot be supervised");
   }
+  // Someone talking on the call cannot also listen in on it: one leg, one role on the mixer.
+  if (const participant* p = (*seg)->find(c.supervisor_id); p != nullptr && p->present) {
+    return reject(errc::invalid_argument,
+                  fmt::format("{} is on voice call {}: leave it before supervising it",
+                              c.supervisor_id, c.voice_call_id));
+  }
   auto agent = coached_agent(**seg, c.coached_agent);
   if (!agent) return fail(agent);
   if (auto ok = check_grant(ctx, c.supervisor_id, c.mode, *agent); !ok) {

@@ -104,8 +104,8 @@ struct call_fixture {
   std::vector<event> run(const command_body& c) {
     decision d = decide(c);
     if (!d) {
-      ADD_FAILURE() << command_name(c) << " on " << target_voice_call_id(c)
-                    << " was refused by " << d.error().rule() << ": " << d.error().detail;
+      ADD_FAILURE() << command_name(c) << " on " << target_voice_call_id(c) << " was refused by "
+                    << d.error().rule() << ": " << d.error().detail;
       return {};
     }
     for (const auto& e : *d) {

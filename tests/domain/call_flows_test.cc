@@ -349,8 +349,7 @@ TEST(Supervision, JoinCreatesAnInternalSessionUnderTheCall) {
   EXPECT_EQ(s.modes[0].mode, supervise_mode::monitor);
   EXPECT_EQ(s.modes[0].coached_agent, "alice");  // defaults to the call's owner
   EXPECT_EQ(f.who("S", "peggy").role, participant_role::supervisor);
-  EXPECT_EQ(f.run_names(cmd::join_supervisor{"C", "S", "peggy", supervise_mode::monitor, ""}),
-            "");
+  EXPECT_EQ(f.run_names(cmd::join_supervisor{"C", "S", "peggy", supervise_mode::monitor, ""}), "");
 }
 
 TEST(Supervision, EachModeNeedsItsOwnGrant) {
@@ -435,6 +434,20 @@ TEST(Supervision, TheCoachedAgentMustBeAnAgentOnTheCall) {
   f.run(cmd::leave{"C", "alice"});
   EXPECT_EQ(f.rule(cmd::join_supervisor{"C", "S", "peggy", supervise_mode::monitor, ""}),
             "coached_agent_not_on_call");
+}
+
+// Found by the property test: a supervisor answering a direct call could also supervise that
+// call, so one leg was both a talking participant and a whisperer heard by everyone.
+TEST(Supervision, SomeoneTalkingOnTheCallCannotSuperviseIt) {
+  call_fixture f;
+  f.run(cmd::create_call{.voice_call_id = "I",
+                         .type = call_type::internal,
+                         .method = initiation_method::internal,
+                         .initiator_agent = "alice",
+                         .target_agent = "root"});
+  f.run(cmd::answer{"I", "root"});
+  EXPECT_EQ(f.rule(cmd::join_supervisor{"I", "S", "root", supervise_mode::whisper, ""}),
+            "invalid_argument");
 }
 
 TEST(Supervision, TheCallMustBeConnected) {
@@ -544,6 +557,43 @@ TEST(Supervision, SessionsOnAConsultEndWithTheConsult) {
     if (flow == "end_parent") got = f.run_names(cmd::end_call{"C", ""});
     EXPECT_EQ(f.seg("S").status, segment_status::ended) << flow << ": " << got;
     EXPECT_EQ(got.find("supervisor_left"), 0u) << flow << ": " << got;
+  }
+}
+
+// Replay ---------------------------------------------------------------------------------------
+
+TEST(Replay, FoldingTheLogOfAWholeConversationReproducesTheState) {
+  call_fixture f;
+  f.inbound();
+  f.run(cmd::start_recording{"C", "c.wav"});
+  f.supervise("C", "S", "peggy", supervise_mode::monitor);
+  f.advance_ms(3'000);
+  f.run(cmd::change_supervisor_mode{"S", supervise_mode::whisper, ""});
+  f.consult("C", "K", "alice", "sam", true);
+  f.advance_ms(3'000);
+  f.run(cmd::complete_consult{"K"});
+  f.run(cmd::resume{"C", customer});
+  f.consult("C", "K2", "alice", "bob", false);
+  f.run(cmd::complete_warm_transfer{"C", "K2", "D"});
+  f.run(cmd::add_transcript{"D", "m1", "bob", "Agent", 0, 10, "hi"});
+  f.run(cmd::blind_transfer{"D", "E", "", "Billing"});
+  f.run(cmd::ring{"E", "ivan"});
+  f.run(cmd::answer{"E", "ivan"});
+  f.advance_ms(60'000);
+  f.run(cmd::end_call{"E", ""});
+  f.run(cmd::wrap_up{"E", "ivan", "resolved", ""});
+  f.run(cmd::add_conversation_event{"E", "e1", true, "sentiment", "{}"});
+  call_state fresh;
+  for (const auto& e : f.log) evolve(fresh, e);
+  EXPECT_EQ(render(fresh), render(f.state));
+  EXPECT_EQ(fresh.version, f.log.size());
+  // The chain of segments the customer went through.
+  EXPECT_EQ(f.seg("C").next_id, "D");
+  EXPECT_EQ(f.seg("D").next_id, "E");
+  EXPECT_EQ(f.seg("E").previous_id, "D");
+  EXPECT_EQ(f.seg("D").previous_id, "C");
+  for (const auto& g : f.state.segments) {
+    EXPECT_EQ(g.status, segment_status::ended) << g.id;
   }
 }
 

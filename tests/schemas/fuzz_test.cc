@@ -31,12 +31,24 @@ void mutate(std::string& s, std::mt19937_64& rng) {
   for (int i = 0; i < edits && !s.empty(); ++i) {
     const std::size_t at = rng() % s.size();
     switch (rng() % 6) {
-      case 0: s[at] = static_cast<char>(s[at] ^ (1 << (rng() % 8))); break;
-      case 1: s[at] = interesting[rng() % sizeof interesting]; break;
-      case 2: s[at] = static_cast<char>(rng()); break;
-      case 3: s.resize(at); break;
-      case 4: s.insert(at, 1, static_cast<char>(rng())); break;
-      default: s.erase(at, 1 + rng() % 8); break;
+      case 0:
+        s[at] = static_cast<char>(s[at] ^ (1 << (rng() % 8)));
+        break;
+      case 1:
+        s[at] = interesting[rng() % sizeof interesting];
+        break;
+      case 2:
+        s[at] = static_cast<char>(rng());
+        break;
+      case 3:
+        s.resize(at);
+        break;
+      case 4:
+        s.insert(at, 1, static_cast<char>(rng()));
+        break;
+      default:
+        s.erase(at, 1 + rng() % 8);
+        break;
     }
   }
 }
@@ -67,10 +79,12 @@ TEST(Fuzz, RandomMutationsOfValidEnvelopesAndCommandsNeverCrashDecode) {
   EXPECT_GT(decoded_events, 0u);
   EXPECT_GT(decoded_commands, 0u);
   EXPECT_GT(refused, mutations / 2);
+  RecordProperty("decoded_events", static_cast<int>(decoded_events));
+  RecordProperty("decoded_commands", static_cast<int>(decoded_commands));
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  RecordProperty("elapsed_ms", static_cast<int>(
-                                   std::chrono::duration_cast<std::chrono::milliseconds>(elapsed)
-                                       .count()));
+  RecordProperty(
+      "elapsed_ms",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
 }
 
 }  // namespace

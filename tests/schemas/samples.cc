@@ -4,8 +4,8 @@ namespace backline::schemas::testing {
 
 namespace evt = domain::evt;
 namespace cmd = domain::cmd;
-using domain::call_type, domain::initiation_method, domain::participant_role,
-    domain::segment_kind, domain::supervise_mode;
+using domain::call_type, domain::initiation_method, domain::participant_role, domain::segment_kind,
+    domain::supervise_mode;
 
 std::vector<domain::event_body> sample_events() {
   return {
@@ -41,7 +41,8 @@ std::vector<domain::event_body> sample_events() {
       evt::supervisor_left{"vc-s1"},
       evt::call_ended{"vc-1", "customer_hung_up"},
       evt::wrap_up_recorded{"vc-1", "alice", "resolved", "refund issued\nline two"},
-      evt::transcript_message_added{"vc-1", "m-1", "alice", "Agent", 1500, 4200, "Hallo, wie kann ich helfen?"},
+      evt::transcript_message_added{"vc-1", "m-1", "alice", "Agent", 1500, 4200,
+                                    "Hallo, wie kann ich helfen?"},
       evt::conversation_event_recorded{"vc-1", "ce-1", true, "sentiment",
                                        R"({"score":-0.4,"label":"negative"})"},
       evt::recording_started{"vc-1", "s3://recordings/vc-1.wav"},
@@ -98,20 +99,38 @@ domain::directory sample_directory() {
   domain::directory d;
   d.call_center = "acme_eu";
   d.agents = {
-      {.id = "alice", .name = "Alice A.", .extension = "2001", .team = "billing",
-       .kind = domain::agent_kind::agent, .skills = {{"billing", 8}, {"german", 10}},
-       .grants = {}, .capacity = 2},
-      {.id = "sue", .name = "Sue S.", .extension = "2009", .team = "leads",
-       .kind = domain::agent_kind::supervisor, .skills = {},
+      {.id = "alice",
+       .name = "Alice A.",
+       .extension = "2001",
+       .team = "billing",
+       .kind = domain::agent_kind::agent,
+       .skills = {{"billing", 8}, {"german", 10}},
+       .grants = {},
+       .capacity = 2},
+      {.id = "sue",
+       .name = "Sue S.",
+       .extension = "2009",
+       .team = "leads",
+       .kind = domain::agent_kind::supervisor,
+       .skills = {},
        .grants = {.monitor = {"*"}, .whisper = {"billing", "sales"}, .barge = {"billing"}},
        .capacity = 1},
-      {.id = "bob", .name = "Bob B.", .extension = "2002", .team = "experts",
-       .kind = domain::agent_kind::specialist, .skills = {{"tax", 9}}, .grants = {},
+      {.id = "bob",
+       .name = "Bob B.",
+       .extension = "2002",
+       .team = "experts",
+       .kind = domain::agent_kind::specialist,
+       .skills = {{"tax", 9}},
+       .grants = {},
        .capacity = 0},
   };
-  d.queues = {{.name = "Billing", .extension = "3001", .required_skills = {{"billing", 5}},
-               .strategy = domain::routing_strategy::most_skilled, .sla_target_s = 30,
-               .overflow_after_s = 120, .overflow_queue = "General"},
+  d.queues = {{.name = "Billing",
+               .extension = "3001",
+               .required_skills = {{"billing", 5}},
+               .strategy = domain::routing_strategy::most_skilled,
+               .sla_target_s = 30,
+               .overflow_after_s = 120,
+               .overflow_queue = "General"},
               {.name = "General", .extension = "3000"}};
   d.channels = {{.number = "+4930123456",
                  .flow = "main",

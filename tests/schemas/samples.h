@@ -80,7 +80,8 @@ std::vector<std::size_t> default_fields(const T& v) {
   auto y = as_tuple(blank);
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((std::get<I>(x) == std::get<I>(y) ? out.push_back(I) : void()), ...);
-  }(std::make_index_sequence<std::tuple_size_v<decltype(x)>>());
+  }
+  (std::make_index_sequence<std::tuple_size_v<decltype(x)>>());
   return out;
 }
 

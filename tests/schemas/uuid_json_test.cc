@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "schemas/codec.h"
 #include "tests/schemas/samples.h"
@@ -100,7 +100,8 @@ TEST(Json, DirectoryReplacedCarriesTheDirectory) {
 }
 
 TEST(Json, InvalidUtf8IsReplacedInsteadOfThrowing) {
-  const decoded d{testing::sample_meta(), domain::event_body(domain::evt::call_ended{"vc", "\xff\xfe bad"})};
+  const decoded d{testing::sample_meta(),
+                  domain::event_body(domain::evt::call_ended{"vc", "\xff\xfe bad"})};
   const auto j = nlohmann::json::parse(to_json(d));
   EXPECT_EQ(j.at("data").at("voice_call_id"), "vc");
 }

@@ -1,0 +1,96 @@
+#include "bench/bench_util.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+namespace backline::bench {
+namespace {
+
+double rocksdb_put_loop(std::size_t value_bytes, std::size_t num, const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.compression = rocksdb::kNoCompression;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(options, dir, &raw).ok()) return 0;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const std::string value(value_bytes, 'v');
+  rocksdb::WriteOptions wo;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < num; ++i) {
+    char key[24];
+    std::snprintf(key, sizeof key, "%016zu", i);
+    db->Put(wo, rocksdb::Slice(key, 16), value);
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(num) / s;
+}
+
+}  // namespace
+
+double fillseq_ops_per_s(std::size_t value_bytes, std::size_t num, const std::string& scratch) {
+  const std::string dir = scratch + "/db_bench";
+  std::filesystem::remove_all(dir);
+  const std::string command = fmt::format(
+      "db_bench --benchmarks=fillseq --num={} --value_size={} --db={} --sync=0 --disable_wal=0 "
+      "--compression_type=none --compression_ratio=1 2>/dev/null",
+      num, value_bytes, dir);
+  double ops = 0;
+  if (FILE* p = popen(command.c_str(), "r")) {
+    char line[512];
+    const std::regex re(R"(fillseq\s*:\s*[0-9.]+ micros/op ([0-9]+) ops/sec)");
+    while (std::fgets(line, sizeof line, p) != nullptr) {
+      std::cmatch m;
+      if (std::regex_search(line, m, re)) ops = std::stod(m[1].str());
+    }
+    pclose(p);
+  }
+  if (ops == 0) {
+    fmt::print(stderr, "db_bench not found (package rocksdb-tools): using a RocksDB put loop\n");
+    ops = rocksdb_put_loop(value_bytes, num, dir);
+  }
+  std::filesystem::remove_all(dir);
+  return ops;
+}
+
+double percentile(std::vector<double>& samples, double q) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  const auto i = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1));
+  return samples[i];
+}
+
+std::size_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+void print_figure(const std::string& name, double value, const std::string& unit,
+                  const std::string& anchor_name, double anchor_value) {
+  fmt::print("FIGURE {} {:.6g} {} anchor={}:{:.6g} ratio={:.3f}\n", name, value, unit,
+             anchor_name, anchor_value, anchor_value > 0 ? value / anchor_value : 0.0);
+  std::fflush(stdout);
+}
+
+std::string scratch_dir(const std::string& prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) return {};
+  return pattern;
+}
+
+}  // namespace backline::bench

@@ -1,0 +1,27 @@
+#pragma once
+// Helpers shared by the benchmarks: anchors measured in the same run, percentiles, resident
+// memory, and the machine-readable FIGURE line of DESIGN.md.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace backline::bench {
+
+// Runs RocksDB's own `db_bench --benchmarks=fillseq` (package rocksdb-tools) with the given
+// value size and WAL without sync in a scratch directory; returns ops/s. When db_bench is not
+// installed, falls back to a minimal RocksDB put loop (same settings) and says so on stderr.
+double fillseq_ops_per_s(std::size_t value_bytes, std::size_t num, const std::string& scratch);
+
+// The q-th percentile (0..1) of `samples` (sorted in place).
+double percentile(std::vector<double>& samples, double q);
+
+std::size_t resident_bytes();  // VmRSS of this process
+
+// FIGURE <name> <value> <unit> anchor=<anchor-name>:<anchor-value> ratio=<value/anchor>
+void print_figure(const std::string& name, double value, const std::string& unit,
+                  const std::string& anchor_name, double anchor_value);
+
+std::string scratch_dir(const std::string& prefix);  // a fresh directory under $TMPDIR or /tmp
+
+}  // namespace backline::bench

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/ and prints their FIGURE lines. Usage: bench/run.sh [BUILD_DIR]
+set -euo pipefail
+build="${1:-build}"
+cd "$(dirname "$0")/.."
+echo "== commands_bench (issue 2: commands/s, latency, commits per fsync, memory)"
+"$build/bench/commands_bench"
