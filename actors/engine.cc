@@ -123,7 +123,11 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
 engine::engine(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 engine::~engine() {
-  caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
+  {
+    caf::scoped_actor self{*impl_->system};
+    self->request(impl_->router, std::chrono::seconds(10), shutdown_atom::value)
+        .receive([](caf::atom_value) {}, [](const caf::error&) {});
+  }
   impl_->router = nullptr;
   // Pending appends still run their callbacks (they message actors that may be gone: harmless).
   impl_->system.reset();

@@ -57,6 +57,7 @@ using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 
 // One conversation (stream "call/<root id>").
 using call_actor = caf::typed_actor<
@@ -70,7 +71,9 @@ struct router_stats {
 // Activates call actors on demand, keyed by conversation, and delivers commands to them.
 using router_actor = caf::typed_actor<
     caf::replies_to<command_atom, command_request>::with<command_result>,
-    caf::reacts_to<passivate_atom, std::string>, caf::replies_to<stats_atom>::with<router_stats>>;
+    caf::reacts_to<passivate_atom, std::string>, caf::replies_to<stats_atom>::with<router_stats>,
+    // Stops every call actor, then the router; replies once they were told to stop.
+    caf::replies_to<shutdown_atom>::with<caf::atom_value>>;
 
 }  // namespace backline::actors
 

@@ -65,6 +65,14 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
           auto& st = self->state;
           if (st.calls.erase(root) > 0) ++st.stats.passivated;
         },
+        [self](shutdown_atom) {
+          for (auto& [root, actor] : self->state.calls) {
+            self->send_exit(actor, caf::exit_reason::user_shutdown);
+          }
+          self->state.calls.clear();
+          self->quit();
+          return caf::atom_value{shutdown_atom::value};
+        },
         [self](stats_atom) {
           router_stats s = self->state.stats;
           s.active_calls = self->state.calls.size();

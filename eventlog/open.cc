@@ -106,7 +106,10 @@ std::error_code log_impl::open_primary() {
 }
 
 std::error_code log_impl::open_secondary() {
-  secondary_dir_ = opts_.dir + "/secondary-" + std::to_string(::getpid());
+  // One directory per instance: two read-only logs in one process must not share it.
+  static std::atomic<unsigned> instances{0};
+  secondary_dir_ = opts_.dir + "/secondary-" + std::to_string(::getpid()) + "-" +
+                   std::to_string(instances.fetch_add(1));
   auto o = db_options();
   o.create_if_missing = false;
   o.create_missing_column_families = false;

@@ -1,0 +1,181 @@
+// Integration tests of the actors on a real RocksDB log: the router, call actors, idempotency,
+// expected versions, recovery after restart, passivation, and the demo scenario.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "actors/engine.h"
+#include "eventlog/log.h"
+#include "tools/demo.h"
+
+namespace backline::actors {
+namespace {
+
+namespace cmd = domain::cmd;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/engine-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    start();
+  }
+  void TearDown() override {
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void start(std::chrono::milliseconds idle = std::chrono::seconds(30)) {
+    engine_options o;
+    o.data_dir = dir_;
+    o.directory_file = std::string(BACKLINE_SOURCE_DIR) + "/deploy/demo-callcenter.toml";
+    o.idle_timeout = idle;
+    auto e = engine::start(o);
+    ASSERT_TRUE(e) << e.error();
+    engine_ = std::move(*e);
+  }
+  command_result run(domain::command_body body, std::string command_id = {},
+                     std::uint64_t expected_version = 0) {
+    if (command_id.empty()) command_id = new_id(engine_->now_us());
+    return engine_->execute({command_id, expected_version, {}, "test", std::move(body)});
+  }
+  // An inbound call answered by alice.
+  void connected_call(const std::string& id) {
+    ASSERT_EQ(run(cmd::create_call{id, domain::call_type::inbound,
+                                   domain::initiation_method::inbound, {}, "+15550001", "+1800",
+                                   "General"})
+                  .status,
+              outcome::accepted);
+    ASSERT_EQ(run(cmd::ring{id, "alice"}).status, outcome::accepted);
+    ASSERT_EQ(run(cmd::answer{id, "alice"}).status, outcome::accepted);
+  }
+
+  std::string dir_;
+  std::unique_ptr<engine> engine_;
+};
+
+TEST_F(EngineTest, AcceptedCommandAppendsItsEventsBeforeTheReply) {
+  const auto before = engine_->log().committed_position();
+  auto r = run(cmd::create_call{"c1", domain::call_type::inbound,
+                                domain::initiation_method::inbound, {}, "+15550001"});
+  ASSERT_EQ(r.status, outcome::accepted) << r.detail;
+  EXPECT_EQ(r.events, 2u);
+  EXPECT_EQ(r.stream_version, 2u);
+  EXPECT_EQ(r.first_position, before + 1);
+  EXPECT_GE(engine_->log().committed_position(), before + 2);
+  EXPECT_EQ(engine_->log().stream_version("call/c1"), 2u);
+}
+
+TEST_F(EngineTest, RejectedCommandNamesTheRuleAndAppendsNothing) {
+  connected_call("c1");
+  const auto before = engine_->log().committed_position();
+  auto r = run(cmd::join_supervisor{"c1", "s1", "quentin", domain::supervise_mode::barge});
+  EXPECT_EQ(r.status, outcome::rejected);
+  EXPECT_EQ(domain::rule_name(r.rule), "supervisor_not_granted");
+  EXPECT_EQ(engine_->log().committed_position(), before);
+}
+
+TEST_F(EngineTest, UnknownCallIsRejectedAndAppendsNothing) {
+  const auto before = engine_->log().committed_position();
+  auto r = run(cmd::hold{"no-such-call", "+1555"});
+  EXPECT_EQ(r.status, outcome::rejected);
+  EXPECT_EQ(r.rule, domain::errc::call_not_found);
+  EXPECT_EQ(engine_->log().committed_position(), before);
+}
+
+TEST_F(EngineTest, RepeatedCommandIdReturnsTheFirstOutcomeAndAppendsNothing) {
+  connected_call("c1");
+  auto first = run(cmd::hold{"c1", "+15550001"}, "cmd-42");
+  ASSERT_EQ(first.status, outcome::accepted);
+  const auto before = engine_->log().committed_position();
+  auto again = run(cmd::hold{"c1", "+15550001"}, "cmd-42");
+  EXPECT_EQ(again.status, outcome::accepted);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.first_position, first.first_position);
+  EXPECT_EQ(engine_->log().committed_position(), before);
+}
+
+TEST_F(EngineTest, CommandIdsAreRememberedAcrossARestart) {
+  connected_call("c1");
+  auto first = run(cmd::mute{"c1", "alice"}, "cmd-7");
+  ASSERT_EQ(first.status, outcome::accepted);
+  engine_.reset();
+  start();
+  const auto before = engine_->log().committed_position();
+  auto again = run(cmd::unmute{"c1", "alice"}, "cmd-7");  // same id, even another body
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(engine_->log().committed_position(), before);
+}
+
+TEST_F(EngineTest, ExpectedVersionMismatchIsAConflict) {
+  connected_call("c1");
+  const auto before = engine_->log().committed_position();
+  auto r = run(cmd::hold{"c1", "+15550001"}, {}, 2);
+  EXPECT_EQ(r.status, outcome::conflict);
+  EXPECT_EQ(r.rule, domain::errc::version_conflict);
+  EXPECT_EQ(engine_->log().committed_position(), before);
+  auto ok = run(cmd::hold{"c1", "+15550001"}, {}, r.stream_version);
+  EXPECT_EQ(ok.status, outcome::accepted) << ok.detail;
+}
+
+TEST_F(EngineTest, StateIsRecoveredFromTheLogAfterARestart) {
+  connected_call("c1");
+  ASSERT_EQ(run(cmd::hold{"c1", "+15550001"}).status, outcome::accepted);
+  engine_.reset();
+  start();
+  // The customer is still held: holding again changes nothing, resuming does.
+  auto again = run(cmd::hold{"c1", "+15550001"});
+  EXPECT_EQ(again.status, outcome::accepted);
+  EXPECT_EQ(again.events, 0u);
+  auto resumed = run(cmd::resume{"c1", "+15550001"});
+  EXPECT_EQ(resumed.events, 1u);
+  EXPECT_EQ(resumed.stream_version, 7u);  // create 2, ring 1, answer 2, hold 1, resume 1
+}
+
+TEST_F(EngineTest, TransferSegmentsAreRoutedToTheirConversationAfterARestart) {
+  connected_call("c1");
+  ASSERT_EQ(run(cmd::start_consult{"c1", "k1", "alice", "ivan", true}).status, outcome::accepted);
+  ASSERT_EQ(run(cmd::answer{"k1", "ivan"}).status, outcome::accepted);
+  ASSERT_EQ(run(cmd::complete_warm_transfer{"c1", "k1", "d1"}).status, outcome::accepted);
+  engine_.reset();
+  start();
+  auto r = run(cmd::join_supervisor{"d1", "s1", "peggy", domain::supervise_mode::whisper, "ivan"});
+  ASSERT_EQ(r.status, outcome::accepted) << r.detail;
+  EXPECT_EQ(r.stream_id, "c1");
+  EXPECT_EQ(run(cmd::change_supervisor_mode{"s1", domain::supervise_mode::barge}).stream_id, "c1");
+}
+
+TEST_F(EngineTest, EndedIdleCallsArePassivatedAndReactivatedOnDemand) {
+  engine_.reset();
+  start(std::chrono::milliseconds(50));
+  connected_call("c1");
+  ASSERT_EQ(run(cmd::end_call{"c1", "hangup"}).status, outcome::accepted);
+  caf::scoped_actor self{engine_->system()};
+  router_stats stats;
+  for (int i = 0; i < 100 && stats.passivated == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    self->request(engine_->router(), std::chrono::seconds(1), stats_atom::value)
+        .receive([&](const router_stats& s) { stats = s; }, [](const caf::error&) {});
+  }
+  EXPECT_EQ(stats.passivated, 1u);
+  EXPECT_EQ(stats.active_calls, 0u);
+  auto r = run(cmd::wrap_up{"c1", "alice", "resolved", "ok"});
+  EXPECT_EQ(r.status, outcome::accepted) << r.detail;
+  EXPECT_EQ(r.stream_version, 7u);
+}
+
+TEST_F(EngineTest, TheDemoScenarioRunsThroughTheActors) {
+  std::vector<std::string> lines;
+  EXPECT_TRUE(tools::run_demo(*engine_, [&](const std::string& l) { lines.push_back(l); }));
+  EXPECT_GT(engine_->log().committed_position(), 15u);
+}
+
+TEST_F(EngineTest, TheDirectoryIsKeptAsEventsOnlyWhenItChanges) {
+  EXPECT_EQ(engine_->log().stream_version("directory/acme_support"), 1u);
+  engine_.reset();
+  start();
+  EXPECT_EQ(engine_->log().stream_version("directory/acme_support"), 1u);
+}
+
+}  // namespace
+}  // namespace backline::actors
