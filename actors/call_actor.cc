@@ -1,8 +1,8 @@
 #include "actors/call_actor.h"
 
-#include <deque>
+#include <atomic>
 #include <random>
-#include <unordered_map>
+#include <vector>
 
 #include "actors/domain/directory.h"
 #include "eventlog/log.h"
@@ -19,6 +19,26 @@ std::string_view to_string(outcome o) {
 }
 
 namespace {
+
+// SplitMix64: the random bits of event ids. Eight bytes of state per actor (a Mersenne
+// twister would cost 2.5 KiB per call), seeded from one read of the OS entropy per process.
+struct splitmix64 {
+  std::uint64_t state;
+  std::uint64_t operator()() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+};
+
+std::uint64_t seed() {
+  static splitmix64 process{std::random_device{}() ^
+                            (std::uint64_t{std::random_device{}()} << 32)};
+  static std::atomic<std::uint64_t> actors{0};
+  splitmix64 mix{process.state ^ actors.fetch_add(1, std::memory_order_relaxed)};
+  return mix();
+}
 
 struct pending_command {
   command_request request;
@@ -39,25 +59,42 @@ struct call_actor_state {
   router_actor router;
   domain::call_state call;
   std::optional<in_flight> appending;
-  std::deque<pending_command> waiting;
-  // Idempotency: command id -> first outcome, oldest first in `remembered_order`.
-  std::unordered_map<std::string, command_result> remembered;
-  std::deque<std::string> remembered_order;
-  std::mt19937_64 random{std::random_device{}()};
+  std::vector<pending_command> waiting;  // rare and short: FIFO by erase at the front
+  // Idempotency: the first outcome of the most recent command ids, in a ring (no allocation
+  // once warm: assignments reuse the strings' buffers); `hash` screens before comparing ids.
+  struct remembered_command {
+    std::size_t hash = 0;
+    std::string command_id;
+    command_result result;
+  };
+  std::vector<remembered_command> remembered;
+  std::size_t remembered_next = 0;
+  splitmix64 random{seed()};
   std::uint64_t next_token = 1;
   std::int64_t last_activity_us = 0;
 };
 
 using self_ptr = call_actor::stateful_pointer<call_actor_state>;
 
-void remember(call_actor_state& st, const std::string& command_id, const command_result& r) {
-  if (command_id.empty() || st.remembered.contains(command_id)) return;
-  st.remembered.emplace(command_id, r);
-  st.remembered_order.push_back(command_id);
-  if (st.remembered_order.size() > st.config->remembered_commands_max) {
-    st.remembered.erase(st.remembered_order.front());
-    st.remembered_order.pop_front();
+const command_result* recall(const call_actor_state& st, const std::string& command_id) {
+  if (command_id.empty()) return nullptr;
+  const std::size_t h = std::hash<std::string_view>{}(command_id);
+  for (const auto& r : st.remembered) {
+    if (r.hash == h && r.command_id == command_id) return &r.result;
   }
+  return nullptr;
+}
+
+void remember(call_actor_state& st, const std::string& command_id, const command_result& r) {
+  if (command_id.empty() || recall(st, command_id) != nullptr) return;
+  const std::size_t max = st.config->remembered_commands_max;
+  if (max == 0) return;
+  if (st.remembered.size() < max) st.remembered.emplace_back();
+  auto& slot = st.remembered[st.remembered_next];
+  st.remembered_next = (st.remembered_next + 1) % max;
+  slot.hash = std::hash<std::string_view>{}(command_id);
+  slot.command_id = command_id;
+  slot.result = r;
 }
 
 // Folds the stream from the log. A record that fails verification stops the actor: the log is
@@ -119,8 +156,8 @@ void process_next(self_ptr self);
 void handle(self_ptr self, pending_command pc) {
   auto& st = self->state;
   const auto& req = pc.request;
-  if (auto it = st.remembered.find(req.command_id); it != st.remembered.end()) {
-    command_result again = it->second;
+  if (const command_result* first = recall(st, req.command_id)) {
+    command_result again = *first;
     again.replayed = true;
     pc.promise.deliver(std::move(again));
     return;
@@ -191,7 +228,7 @@ void process_next(self_ptr self) {
   auto& st = self->state;
   while (!st.appending && !st.waiting.empty()) {
     pending_command next = std::move(st.waiting.front());
-    st.waiting.pop_front();
+    st.waiting.erase(st.waiting.begin());
     handle(self, std::move(next));
   }
 }

@@ -1,6 +1,8 @@
 #include "actors/engine.h"
 
+#include <algorithm>
 #include <future>
+#include <thread>
 #include <random>
 
 #include "actors/call_actor.h"
@@ -103,9 +105,15 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   }
   p->directory = std::make_shared<const domain::directory>(std::move(dir));
   p->config = std::make_unique<caf::actor_system_config>();
-  if (options.scheduler_threads > 0) {
-    p->config->set("scheduler.max-threads", options.scheduler_threads);
-  }
+  // One core is left to the log writer: on a small machine a second scheduler thread only
+  // competes with it (measured in bench/RESULTS.md).
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  p->config->set("scheduler.max-threads", options.scheduler_threads > 0
+                                              ? options.scheduler_threads
+                                              : std::max<std::size_t>(1, cores - 1));
+  p->config->set("scheduler.policy", options.scheduler_policy == "stealing"
+                                         ? caf::atom("stealing")
+                                         : caf::atom("sharing"));
   p->config->set("logger.verbosity", caf::atom("quiet"));
   p->system = std::make_unique<caf::actor_system>(*p->config);
   auto call = std::make_shared<call_actor_config>();

@@ -32,7 +32,9 @@ struct engine_options {
   bool fsync_per_batch = false;      // false: WAL without sync
   std::string directory_file;        // TOML; empty: an empty directory (no agents)
   std::function<std::int64_t()> clock_us;  // default: the system clock
-  std::size_t scheduler_threads = 0;       // 0: one per core
+  std::size_t scheduler_threads = 0;       // 0: one per core but one (kept for the log writer)
+  // "stealing" (CAF's default) or "sharing" (one queue; threads sleep when idle).
+  std::string scheduler_policy = "stealing";
   std::chrono::milliseconds idle_timeout{30'000};
   std::size_t log_queue_requests_max = 65'536;
 };

@@ -17,11 +17,9 @@ struct router_state {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
-// The conversation a command belongs to.
-std::string root_of(router_state& st, const command_request& req) {
-  const std::string& id = domain::target_voice_call_id(req.body);
+// The conversation a command belongs to (REQUIRES: `id` is not an active root itself).
+std::string root_of(router_state& st, const command_request& req, const std::string& id) {
   if (std::holds_alternative<domain::cmd::create_call>(req.body)) return id;
-  if (st.calls.contains(id)) return id;
   if (auto it = st.aliases.find(id); it != st.aliases.end()) return it->second;
   if (auto stream = st.config->call->log->resolve_alias(id)) {
     std::string root = stream->substr(stream->find('/') + 1);
@@ -46,17 +44,19 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
             return command_result{outcome::rejected, domain::errc::invalid_argument,
                                   "the command names no valid voice call id"};
           }
-          std::string root = root_of(st, req);
-          auto it = st.calls.find(root);
+          auto it = st.calls.find(target);  // the common case: an active root voice call
           if (it == st.calls.end()) {
-            if (st.calls.size() >= st.config->active_calls_max) {
-              return command_result{outcome::overloaded, domain::errc::ok,
-                                    "too many active calls; retry shortly"};
+            std::string root = root_of(st, req, target);
+            it = st.calls.find(root);
+            if (it == st.calls.end()) {
+              if (st.calls.size() >= st.config->active_calls_max) {
+                return command_result{outcome::overloaded, domain::errc::ok,
+                                      "too many active calls; retry shortly"};
+              }
+              auto actor = spawn_call_actor(self->system(), root, self, st.config->call);
+              it = st.calls.emplace(std::move(root), std::move(actor)).first;
+              ++st.stats.spawned;
             }
-            it = st.calls.emplace(root, spawn_call_actor(self->system(), root, self,
-                                                          st.config->call))
-                     .first;
-            ++st.stats.spawned;
           }
           ++st.stats.routed;
           return self->delegate(it->second, command_atom::value, std::move(req));
