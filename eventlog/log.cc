@@ -143,6 +143,8 @@ std::error_code log_impl::append(append_request request) {
     if (stopping_) return errc::closed;
     if (queue_.size() >= opts_.queue_requests_max) return errc::overloaded;
     queue_.push_back(std::move(request));
+    queued_.store(queue_.size(), std::memory_order_release);
+    if (!writer_sleeping_) return {};
   }
   queue_cv_.notify_one();
   return {};

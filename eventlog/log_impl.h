@@ -107,7 +107,11 @@ class log_impl final : public log {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<append_request> queue_;
-  bool stopping_ = false;  // guarded by queue_mu_
+  bool stopping_ = false;        // guarded by queue_mu_
+  bool writer_sleeping_ = false;  // guarded by queue_mu_: append signals only then
+  // Requests queued, readable without the lock: the writer spins on it briefly before it sleeps,
+  // so a busy engine hands over requests without a futex wake per append.
+  std::atomic<std::size_t> queued_{0};
   std::atomic<bool> failed_{false};
   std::thread writer_;
 

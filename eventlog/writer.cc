@@ -29,8 +29,15 @@ void log_impl::writer_loop() {
 // Moves queued requests into `out` up to batch_events_max events (always at least one request,
 // so an oversized request still goes through alone). Returns the number of requests taken.
 std::size_t log_impl::take_batch(std::vector<append_request>& out) {
+  // Spin a little (about 20 µs) before sleeping: under load the next request is usually
+  // already on its way, and a sleep costs the appender a futex wake.
+  for (int i = 0; i < 2000 && queued_.load(std::memory_order_acquire) == 0; ++i) {
+    __builtin_ia32_pause();
+  }
   std::unique_lock lock(queue_mu_);
+  writer_sleeping_ = true;
   queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  writer_sleeping_ = false;
   std::size_t events = 0;
   while (!queue_.empty()) {
     const auto n = queue_.front().events.size();
@@ -39,6 +46,7 @@ std::size_t log_impl::take_batch(std::vector<append_request>& out) {
     out.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
+  queued_.store(queue_.size(), std::memory_order_release);
   return out.size();
 }
 
