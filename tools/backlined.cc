@@ -1,6 +1,8 @@
 // backlined: the Backline engine. Opens the embedded event log, loads the call center
 // directory, starts the actors, and runs until SIGINT/SIGTERM.
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -105,22 +107,23 @@ The engine recovers its state from the log in --data on every start.)");
   say(fmt::format("recovered the log: {} events committed", log.committed_position()));
 
   std::unique_ptr<backline::eventlog::subscription> printer;
+  std::atomic<std::uint64_t> printed{log.committed_position()};
   if (demo) {
     // Prints every event as it is committed (after it is durable), as JSON lines on stdout.
-    printer = log.subscribe(log.committed_position() + 1, [](const backline::eventlog::record& r) {
+    printer = log.subscribe(printed + 1, [&printed](const backline::eventlog::record& r) {
       auto d = backline::schemas::decode(r.envelope);
       std::string line = d ? backline::schemas::to_json(*d) : "{\"error\":\"undecodable\"}";
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
       std::fflush(stdout);
+      printed = r.position;
     });
     const bool ok = backline::tools::run_demo(**engine, say);
     if (!ok) return 2;
     if (once) {
-      // Let the printer reach the last committed event before exiting.
-      while (printer && log.committed_position() > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        break;
+      // Let the printer reach the last committed event (bounded: 5 s) before exiting.
+      for (int i = 0; i < 500 && printed < log.committed_position(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       printer.reset();
       return 0;

@@ -28,6 +28,18 @@ std::string_view rule_name(errc code) {
     case errc::unknown_agent: return "unknown_agent";
     case errc::wrong_segment_kind: return "wrong_segment_kind";
     case errc::version_conflict: return "version_conflict";
+    case errc::agent_offline: return "agent_offline";
+    case errc::agent_away: return "agent_away";
+    case errc::agent_not_available: return "agent_not_available";
+    case errc::agent_at_capacity: return "agent_at_capacity";
+    case errc::offer_not_found: return "offer_not_found";
+    case errc::callback_not_found: return "callback_not_found";
+    case errc::queue_item_not_found: return "queue_item_not_found";
+    case errc::queue_item_exists: return "queue_item_exists";
+    case errc::agent_already_tried: return "agent_already_tried";
+    case errc::offer_in_progress: return "offer_in_progress";
+    case errc::overflow_not_due: return "overflow_not_due";
+    case errc::no_route: return "no_route";
   }
   return "unknown_rule";
 }

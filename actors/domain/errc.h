@@ -34,6 +34,19 @@ enum class errc : std::uint16_t {
   unknown_agent = 21,          // the directory has no such agent
   wrong_segment_kind = 22,     // e.g. a consult command on a supervision session
   version_conflict = 23,       // expected stream version does not match
+  // Routing (agents, queues, flows).
+  agent_offline = 24,          // the agent is offline: no offers, no direct calls
+  agent_away = 25,             // the agent is away (the detail names the reason)
+  agent_not_available = 26,    // busy or in after-call work: no new offers
+  agent_at_capacity = 27,      // every work slot is held by an offer or a call
+  offer_not_found = 28,        // no such offer (or no longer ringing)
+  callback_not_found = 29,
+  queue_item_not_found = 30,   // no such waiting item (PSR) in this queue
+  queue_item_exists = 31,      // enqueue of an id or call already waiting with other facts
+  agent_already_tried = 32,    // never offer the same agent twice for the same call
+  offer_in_progress = 33,      // the item is ringing an agent: resolve that offer first
+  overflow_not_due = 34,       // overflow before the configured wait, or none configured
+  no_route = 35,               // no channel, flow or queue to route the call to
 };
 
 // The stable snake_case rule name, e.g. "supervisor_not_granted".
