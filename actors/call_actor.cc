@@ -40,26 +40,32 @@ std::uint64_t seed() {
   return mix();
 }
 
-struct pending_command {
-  command_request request;
-  caf::typed_response_promise<command_result> promise;
+// Where a command's reply goes: the requester and its request id. Replies are sent by whoever
+// learns the outcome: the actor for outcomes that follow from what is already durable, the log's
+// writer thread (from the append's `done` callback) for everything else.
+struct reply_address {
+  caf::strong_actor_ptr to;
+  caf::message_id id;
 };
 
-// What an in-flight append will do once durable.
-struct in_flight {
-  std::uint64_t token = 0;
-  pending_command command;
-  std::vector<domain::event> events;
-};
+void send_reply(const reply_address& a, command_result r) {
+  if (a.to) {
+    a.to->enqueue(caf::make_mailbox_element(nullptr, a.id.response_id(), {}, std::move(r)),
+                  nullptr);
+  }
+}
 
 struct call_actor_state {
   static inline const char* name = "call";
   std::string root_id, stream;
   std::shared_ptr<const call_actor_config> config;
   router_actor router;
+  // The state includes events whose append is still in flight (pipelining): each decision sees
+  // its predecessors' effects. Replies still follow durability (see send_after_log).
   domain::call_state call;
-  std::optional<in_flight> appending;
-  std::vector<pending_command> waiting;  // rare and short: FIFO by erase at the front
+  // Appends not yet done; decremented on the writer thread.
+  std::shared_ptr<std::atomic<std::uint32_t>> appending =
+      std::make_shared<std::atomic<std::uint32_t>>(0);
   // Idempotency: the first outcome of the most recent command ids, in a ring (no allocation
   // once warm: assignments reuse the strings' buffers); `hash` screens before comparing ids.
   struct remembered_command {
@@ -70,7 +76,6 @@ struct call_actor_state {
   std::vector<remembered_command> remembered;
   std::size_t remembered_next = 0;
   splitmix64 random{seed()};
-  std::uint64_t next_token = 1;
   std::int64_t last_activity_us = 0;
 };
 
@@ -117,7 +122,7 @@ command_result refuse(const call_actor_state& st, outcome o, domain::errc rule, 
   return command_result{o, rule, std::move(d), st.root_id, 0, st.call.version, 0, false};
 }
 
-std::string encode_event(call_actor_state& st, const pending_command& pc,
+std::string encode_event(call_actor_state& st, const command_request& req,
                          const domain::event& e, std::uint64_t version) {
   schemas::envelope_meta meta;
   meta.event_id = schemas::make_uuid_v7(e.at_us / 1000, st.random(), st.random());
@@ -126,9 +131,9 @@ std::string encode_event(call_actor_state& st, const pending_command& pc,
   meta.stream_version = version;
   meta.occurred_at_us = e.at_us;
   meta.correlation_id = st.root_id;
-  meta.causation_id = pc.request.command_id;
-  meta.tenant = pc.request.tenant.empty() ? st.config->tenant : pc.request.tenant;
-  meta.principal = pc.request.principal;
+  meta.causation_id = req.command_id;
+  meta.tenant = req.tenant.empty() ? st.config->tenant : req.tenant;
+  meta.principal = req.principal;
   return schemas::encode(meta, e.body);
 }
 
@@ -150,86 +155,97 @@ void add_aliases(const call_actor_state& st, const domain::event& e,
       e.body);
 }
 
-void process_next(self_ptr self);
+// Sends `r` once everything appended before it is durable: at once when nothing is in flight,
+// else through an empty append, which the writer completes after every earlier request.
+void send_after_log(call_actor_state& st, const reply_address& to, command_result r) {
+  if (st.appending->load(std::memory_order_acquire) == 0) {
+    send_reply(to, std::move(r));
+    return;
+  }
+  eventlog::append_request marker;
+  marker.done = [to, r](const std::expected<std::uint64_t, std::error_code>&) {
+    send_reply(to, r);
+  };
+  if (auto err = st.config->log->append(std::move(marker)); err) {
+    send_reply(to, refuse(st, outcome::overloaded, domain::errc::ok, err.message()));
+  }
+}
 
-// Decides one command; either replies at once or starts an append and replies when durable.
-void handle(self_ptr self, pending_command pc) {
+// Appends the events of an accepted command. The writer thread replies once they are durable;
+// a failure also stops this actor, whose state then no longer matches the log (crash-only: the
+// next command re-activates the conversation from the log).
+bool append_events(self_ptr self, const command_request& req, const reply_address& to,
+                   const std::vector<domain::event>& events) {
   auto& st = self->state;
-  const auto& req = pc.request;
+  eventlog::append_request append;
+  std::uint64_t version = st.call.version;
+  for (const auto& e : events) {
+    ++version;
+    append.events.push_back({st.stream, version, encode_event(st, req, e, version)});
+    add_aliases(st, e, append);
+  }
+  command_result ok{outcome::accepted, domain::errc::ok, {}, st.root_id, 0, version,
+                    static_cast<std::uint32_t>(events.size()), false};
+  call_actor me = self;
+  append.done = [to, ok, me, counter = st.appending](
+                    const std::expected<std::uint64_t, std::error_code>& r) mutable {
+    counter->fetch_sub(1, std::memory_order_acq_rel);
+    if (r) {
+      ok.first_position = *r;
+      send_reply(to, std::move(ok));
+      return;
+    }
+    send_reply(to, command_result{outcome::failed, domain::errc::ok, r.error().message(),
+                                  ok.stream_id});
+    caf::anon_send(me, committed_atom::value, append_outcome{0, 0, r.error().value()});
+  };
+  st.appending->fetch_add(1, std::memory_order_acq_rel);
+  if (auto err = st.config->log->append(std::move(append)); err) {
+    st.appending->fetch_sub(1, std::memory_order_acq_rel);
+    const bool full = err == eventlog::errc::overloaded;
+    send_reply(to, refuse(st, full ? outcome::overloaded : outcome::failed, domain::errc::ok,
+                          err.message()));
+    return false;
+  }
+  for (const auto& e : events) domain::evolve(st.call, e);
+  remember(st, req.command_id, ok);
+  return true;
+}
+
+// Decides one command and arranges its reply (see send_after_log and append_events).
+void handle(self_ptr self, const command_request& req, const reply_address& to) {
+  auto& st = self->state;
   if (const command_result* first = recall(st, req.command_id)) {
     command_result again = *first;
     again.replayed = true;
-    pc.promise.deliver(std::move(again));
+    send_after_log(st, to, std::move(again));
     return;
   }
   if (req.expected_version != 0 && req.expected_version != st.call.version) {
-    pc.promise.deliver(refuse(st, outcome::conflict, domain::errc::version_conflict,
-                              "the stream is at version " + std::to_string(st.call.version) +
-                                  ", not " + std::to_string(req.expected_version)));
+    send_after_log(st, to,
+                   refuse(st, outcome::conflict, domain::errc::version_conflict,
+                          "the stream is at version " + std::to_string(st.call.version) +
+                              ", not " + std::to_string(req.expected_version)));
+    return;
+  }
+  if (st.appending->load(std::memory_order_acquire) >= st.config->pending_commands_max) {
+    send_reply(to, refuse(st, outcome::overloaded, domain::errc::ok,
+                          "too many commands in flight for this call; retry shortly"));
     return;
   }
   const domain::decide_context ctx{st.config->clock_us(), st.config->directory.get()};
   st.last_activity_us = ctx.now_us;
   auto decision = domain::decide(st.call, req.body, ctx);
   if (!decision) {
-    pc.promise.deliver(
-        refuse(st, outcome::rejected, decision.error().code, decision.error().detail));
-    return;
-  }
-  if (decision->empty()) {
+    send_after_log(st, to,
+                   refuse(st, outcome::rejected, decision.error().code, decision.error().detail));
+  } else if (decision->empty()) {
     command_result none{outcome::accepted, domain::errc::ok, {}, st.root_id, 0,
                         st.call.version, 0, false};
     remember(st, req.command_id, none);
-    pc.promise.deliver(std::move(none));
-    return;
-  }
-  eventlog::append_request append;
-  std::uint64_t version = st.call.version;
-  for (const auto& e : *decision) {
-    append.events.push_back({st.stream, ++version, encode_event(st, pc, e, version)});
-    add_aliases(st, e, append);
-  }
-  const std::uint64_t token = st.next_token++;
-  call_actor handle = self;
-  append.done = [handle, token](std::expected<std::uint64_t, std::error_code> r) {
-    caf::anon_send(handle, committed_atom::value,
-                   append_outcome{token, r ? *r : 0, r ? 0 : r.error().value()});
-  };
-  if (auto err = st.config->log->append(std::move(append)); err) {
-    const bool full = err == eventlog::errc::overloaded;
-    pc.promise.deliver(refuse(st, full ? outcome::overloaded : outcome::failed,
-                              domain::errc::ok, err.message()));
-    return;
-  }
-  st.appending = in_flight{token, std::move(pc), std::move(*decision)};
-}
-
-void on_committed(self_ptr self, const append_outcome& done) {
-  auto& st = self->state;
-  if (!st.appending || st.appending->token != done.token) return;  // programmer error guard
-  in_flight f = std::move(*st.appending);
-  st.appending.reset();
-  if (done.error != 0) {
-    const auto ec = eventlog::make_error_code(static_cast<eventlog::errc>(done.error));
-    f.command.promise.deliver(refuse(st, ec == eventlog::errc::overloaded ? outcome::overloaded
-                                                                          : outcome::failed,
-                                     domain::errc::ok, ec.message()));
+    send_after_log(st, to, std::move(none));
   } else {
-    for (const auto& e : f.events) domain::evolve(st.call, e);
-    command_result ok{outcome::accepted, domain::errc::ok, {}, st.root_id, done.first_position,
-                      st.call.version, static_cast<std::uint32_t>(f.events.size()), false};
-    remember(st, f.command.request.command_id, ok);
-    f.command.promise.deliver(std::move(ok));
-  }
-  process_next(self);
-}
-
-void process_next(self_ptr self) {
-  auto& st = self->state;
-  while (!st.appending && !st.waiting.empty()) {
-    pending_command next = std::move(st.waiting.front());
-    st.waiting.erase(st.waiting.begin());
-    handle(self, std::move(next));
+    append_events(self, req, to, *decision);
   }
 }
 
@@ -263,27 +279,24 @@ call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, rout
       schedule_idle_check(self);
     }
     return {
-        [self](command_atom, command_request& req) -> caf::result<command_result> {
-          auto& st = self->state;
+        [self](command_atom, const command_request& req) -> caf::result<command_result> {
           auto promise = self->make_response_promise<command_result>();
-          if (st.appending) {
-            if (st.waiting.size() >= st.config->pending_commands_max) {
-              return refuse(st, outcome::overloaded, domain::errc::ok,
-                            "too many commands queued for this call; retry shortly");
-            }
-            st.waiting.push_back({std::move(req), promise});
-          } else {
-            handle(self, {std::move(req), promise});
-          }
-          return promise;
+          caf::response_promise& raw = promise;
+          handle(self, req, reply_address{raw.next(), raw.id()});
+          return promise;  // answered by send_reply, maybe from the log's writer thread
         },
-        [self](committed_atom, const append_outcome& done) { on_committed(self, done); },
+        [self](committed_atom, const append_outcome&) {
+          // An append failed: this state holds events the log does not. Stop; the router
+          // re-activates the conversation from the log on its next command.
+          self->send(self->state.router, passivate_atom::value, self->state.root_id);
+          self->quit(caf::sec::runtime_error);
+        },
         [self](idle_atom) {
           auto& st = self->state;
           const auto idle_us = st.config->clock_us() - st.last_activity_us;
           const bool idle =
               idle_us >= std::chrono::microseconds(st.config->idle_timeout).count();
-          if (idle && all_ended(st.call) && !st.appending && st.waiting.empty()) {
+          if (idle && all_ended(st.call) && st.appending->load() == 0) {
             self->send(st.router, passivate_atom::value, st.root_id);
             self->quit();
           } else {

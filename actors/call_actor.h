@@ -2,10 +2,14 @@
 // The call actor: the thin CAF shell around the pure call aggregate (actors/domain/call.h).
 // One actor per conversation stream ("call/<root voice call id>"). It loads its state from the
 // log when activated, then for each command: checks idempotency and the expected version,
-// calls `decide`, appends the events, and replies only after the log reports them durable.
-// Commands that arrive while an append is in flight wait in a bounded queue (ordered, so each
-// decision sees the state its predecessor left). When every segment has ended and nothing
-// happened for `idle_timeout`, it asks the router to passivate it.
+// calls `decide`, appends the events and folds them at once, so the next command is decided on
+// top of them while the append is in flight (pipelining, at most `pending_commands_max` appends
+// per call). Replies still follow durability: the log's writer thread sends the reply of an
+// append from its `done` callback, and a reply that depends on in-flight events (a rejection, a
+// no-op, a replay) travels through an empty append that completes after them. An append that
+// fails stops the actor (its state is ahead of the log); the next command re-activates it from
+// the log. When every segment has ended and nothing happened for `idle_timeout`, it asks the
+// router to passivate it.
 //
 // Runs on CAF's scheduler; the only I/O it does itself is reading its own stream on activation
 // (RocksDB reads, no syncs); appends go to the log's writer thread.
@@ -33,7 +37,7 @@ struct call_actor_config {
   std::function<std::int64_t()> clock_us;                 // unix µs; injected for tests
   std::string tenant;                                     // the call center's api name
   std::chrono::milliseconds idle_timeout{30'000};
-  std::size_t pending_commands_max = 64;
+  std::size_t pending_commands_max = 64;  // appends in flight per call
   std::size_t remembered_commands_max = 32;  // idempotency window per stream (recent retries)
 };
 

@@ -2,7 +2,7 @@
 // The messages between the engine's actors, and the typed actor interfaces.
 //
 //   client ──command_request──► router ──delegate──► call actor ──append──► eventlog writer
-//   client ◄──────────────────── command_result ◄──── call actor ◄─committed── (writer thread)
+//   client ◄──────────────────────── command_result (sent once durable) ◄──── (writer thread)
 //
 // These are local messages: CAF 0.17 carries them as opaque values between actors of one
 // process (no remote actors), hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE below.
@@ -45,7 +45,7 @@ struct command_result {
   bool replayed = false;               // an idempotent repeat: this is the first outcome
 };
 
-// Sent by the log writer (via its callback) to the call actor once an append is durable.
+// Sent by the log writer (via its callback) to the call actor when an append failed.
 struct append_outcome {
   std::uint64_t token = 0;
   std::uint64_t first_position = 0;

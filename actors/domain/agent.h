@@ -18,9 +18,10 @@
 //      |                +----------- finish_wrap_up / acw_timed_out / set available -------+
 //
 // - after_call_work (ACW) is entered only by the system, when the last work item is released
-//   while the agent was available or busy; it is left by `finish_wrap_up`, by `acw_timed_out`
-//   (the shell's timer, after the configured ACW time) or by setting a presence explicitly.
-//   A timer that fires late for an earlier ACW period does nothing (`acw_timed_out.since_us`).
+//   while the agent was available or busy because of work (reason "on_call"); it is left by
+//   `finish_wrap_up`, by `acw_timed_out` (the shell's timer, after the configured ACW time) or by
+//   setting a presence explicitly. A timer that fires late for an earlier ACW period does nothing
+//   (`acw_timed_out.since_us`).
 // - A missed offer (`offer_timed_out`) is recorded (`missed_offers`) and releases its capacity.
 //   Policy (agent_context::away_on_missed_offer, default on, as Salesforce Omni-Channel and
 //   Amazon Connect do): an agent who misses an offer while available goes away with reason
@@ -33,7 +34,8 @@
 // Callback requests: the target of a direct internal call who is busy gets a callback request
 // instead of a ring (see `classify_direct_target`). Requests are kept ordered by their original
 // request time, then id, and are offered before new queue work (routing.h,
-// `next_work_for_agent`). An offered callback that is declined or missed keeps its place.
+// `next_work_for_agent`). An offered callback that is declined or missed keeps its place; once
+// accepted, it is completed by `complete_callback` or when its call is released.
 //
 // Events are storage formats: never reorder, reuse or remove fields or alternatives.
 
@@ -54,9 +56,18 @@ inline constexpr int agent_capacity_max = 32;  // work items (offers + accepted 
 inline constexpr std::size_t callbacks_per_agent_max = 256;
 inline constexpr std::int64_t ring_timeout_ms_default = 20'000;
 inline constexpr std::int64_t ring_timeout_ms_max = 600'000;
+// The reason of the busy presence the system sets when every slot holds work (with at least one
+// accepted call); it turns back to available when a slot frees. Busy by the agent's choice (any
+// other reason) is never changed by the system.
+inline constexpr std::string_view on_call_reason = "on_call";
 
 enum class presence : std::uint8_t {
-  offline = 0, available = 1, busy = 2, away = 3, after_call_work = 4 };
+  offline = 0,
+  available = 1,
+  busy = 2,
+  away = 3,
+  after_call_work = 4
+};
 enum class offer_kind : std::uint8_t { queue = 0, direct = 1, callback = 2 };
 std::string_view to_string(presence p);
 std::string_view to_string(offer_kind k);
@@ -76,25 +87,39 @@ struct reserve_offer {
   std::string queue;  // kind queue: the queue the work comes from (for the record)
   std::int64_t ring_timeout_ms = ring_timeout_ms_default;
 };
-struct accept_offer { std::string offer_id; };
-struct decline_offer { std::string offer_id; };
-struct offer_timed_out { std::string offer_id; };  // the shell's ring timer fired
-struct release_work { std::string voice_call_id; };  // the agent's segment ended
+struct accept_offer {
+  std::string offer_id;
+};
+struct decline_offer {
+  std::string offer_id;
+};
+struct offer_timed_out {
+  std::string offer_id;
+};  // the shell's ring timer fired
+struct release_work {
+  std::string voice_call_id;
+};  // the agent's segment ended
 struct finish_wrap_up {};
-struct acw_timed_out { std::int64_t since_us = 0; };  // the ACW period the timer was set for
+struct acw_timed_out {
+  std::int64_t since_us = 0;
+};  // the ACW period the timer was set for
 struct request_callback {
   std::string callback_id, caller_agent;
-  std::string voice_call_id;  // optional: the call the caller was on (for the record)
+  std::string voice_call_id;         // optional: the call the caller was on (for the record)
   std::int64_t requested_at_us = 0;  // original request time; 0: now
 };
-struct cancel_callback { std::string callback_id; };
+struct cancel_callback {
+  std::string callback_id;
+};
 // Offers a pending callback: reserves capacity like `reserve_offer` (kind callback);
 // `voice_call_id` is the id of the call the agent will place when they accept.
 struct offer_callback {
   std::string callback_id, offer_id, voice_call_id;
   std::int64_t ring_timeout_ms = ring_timeout_ms_default;
 };
-struct complete_callback { std::string callback_id; };  // the agent called back
+struct complete_callback {
+  std::string callback_id;
+};  // the agent called back
 }  // namespace agent_cmd
 
 using agent_command =
@@ -118,26 +143,41 @@ struct offer_reserved {
   std::string queue, callback_id;
   std::int64_t ring_timeout_ms = ring_timeout_ms_default;
 };
-struct offer_accepted { std::string offer_id; };
-struct offer_declined { std::string offer_id; };
-struct offer_timed_out { std::string offer_id; };  // a missed offer
+struct offer_accepted {
+  std::string offer_id;
+};
+struct offer_declined {
+  std::string offer_id;
+};
+struct offer_timed_out {
+  std::string offer_id;
+};  // a missed offer
 // A ringing offer the agent can no longer take (went offline or away, callback cancelled or
 // completed): its capacity is released and the router moves on.
-struct offer_withdrawn { std::string offer_id, reason; };
-struct work_released { std::string voice_call_id; };
+struct offer_withdrawn {
+  std::string offer_id, reason;
+};
+struct work_released {
+  std::string voice_call_id;
+};
 struct callback_requested {
   std::string callback_id, caller_agent, voice_call_id;
   std::int64_t requested_at_us = 0;
 };
-struct callback_offered { std::string callback_id, offer_id; };
-struct callback_completed { std::string callback_id; };
-struct callback_cancelled { std::string callback_id; };
+struct callback_offered {
+  std::string callback_id, offer_id;
+};
+struct callback_completed {
+  std::string callback_id;
+};
+struct callback_cancelled {
+  std::string callback_id;
+};
 }  // namespace agent_evt
 
 using agent_event_body =
-    std::variant<agent_evt::presence_changed, agent_evt::offer_reserved,
-                 agent_evt::offer_accepted, agent_evt::offer_declined,
-                 agent_evt::offer_timed_out, agent_evt::offer_withdrawn,
+    std::variant<agent_evt::presence_changed, agent_evt::offer_reserved, agent_evt::offer_accepted,
+                 agent_evt::offer_declined, agent_evt::offer_timed_out, agent_evt::offer_withdrawn,
                  agent_evt::work_released, agent_evt::callback_requested,
                  agent_evt::callback_offered, agent_evt::callback_completed,
                  agent_evt::callback_cancelled>;
@@ -171,9 +211,9 @@ struct agent_state {
   presence current = presence::offline;
   std::string reason;  // away: why
   std::int64_t presence_since_us = 0;
-  std::int64_t last_idle_since_us = 0;  // when the agent last became available with no work
-  std::int64_t acw_since_us = 0;        // start of the current ACW period
-  std::vector<work_item> work;          // in reservation order
+  std::int64_t last_idle_since_us = 0;      // when the agent last became available with no work
+  std::int64_t acw_since_us = 0;            // start of the current ACW period
+  std::vector<work_item> work;              // in reservation order
   std::vector<callback_request> callbacks;  // by requested_at_us, then callback_id
   std::uint32_t missed_offers = 0, declined_offers = 0, accepted_offers = 0;
 
