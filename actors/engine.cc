@@ -137,7 +137,9 @@ engine::~engine() {
         .receive([](caf::atom_value) {}, [](const caf::error&) {});
   }
   impl_->router = nullptr;
-  // Pending appends still run their callbacks (they message actors that may be gone: harmless).
+  // Commit what is queued and run its callbacks (replies) while the actor system still exists;
+  // an actor that appends after this gets errc::closed. Then stop the actors, then the log.
+  impl_->log->stop_appends();
   impl_->system.reset();
   impl_->log.reset();
 }

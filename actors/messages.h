@@ -39,7 +39,9 @@ struct command_result {
   domain::errc rule = domain::errc::ok;
   std::string detail;
   std::string stream_id;               // the conversation (root voice call id)
-  std::uint64_t first_position = 0;    // log position of the first event, 0 if none
+  // Log position of the first event; 0 when none, and in a replay of a command decided in this
+  // activation (the actor learns positions only on reload).
+  std::uint64_t first_position = 0;
   std::uint64_t stream_version = 0;    // the stream's version after the command
   std::uint32_t events = 0;
   bool replayed = false;               // an idempotent repeat: this is the first outcome

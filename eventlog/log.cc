@@ -117,13 +117,17 @@ std::error_code log_impl::start() {
   return {};
 }
 
-log_impl::~log_impl() {
+void log_impl::stop_appends() {
   {
     std::lock_guard lock(queue_mu_);
     stopping_ = true;
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // the writer drains the queue before it exits
+}
+
+log_impl::~log_impl() {
+  stop_appends();
   std::vector<std::shared_ptr<subscription_core>> live;
   {
     std::lock_guard lock(subs_mu_);

@@ -99,6 +99,11 @@ class log {
 
   virtual std::error_code append(append_request request) = 0;
 
+  // Refuses further appends (errc::closed), commits what is queued, runs its callbacks and stops
+  // the writer thread. Reads keep working until the log is destroyed. Idempotent. For owners
+  // that must drain the writer's callbacks while their targets still exist (the engine).
+  virtual void stop_appends() = 0;
+
   // Events of `stream` with version >= from_version, in version order, at most `max`.
   virtual std::expected<std::vector<record>, std::error_code> read_stream(
       std::string_view stream, std::uint64_t from_version = 1, std::size_t max = SIZE_MAX) = 0;

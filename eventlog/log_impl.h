@@ -57,6 +57,7 @@ class log_impl final : public log {
  public:
   explicit log_impl(const options& opts);
   ~log_impl() override;
+  void stop_appends() override;
 
   std::error_code start();  // opens RocksDB, recovers positions, starts the writer
 
