@@ -32,13 +32,9 @@ struct directory;
 namespace backline::actors {
 
 struct call_actor_config {
-  eventlog::log* log = nullptr;                           // REQUIRES: outlives the actors
-  std::shared_ptr<const domain::directory> directory;     // immutable snapshot
-  std::function<std::int64_t()> clock_us;                 // unix µs; injected for tests
-  std::string tenant;                                     // the call center's api name
+  stream_actor_config stream;
+  std::shared_ptr<const domain::directory> directory;  // immutable snapshot
   std::chrono::milliseconds idle_timeout{30'000};
-  std::size_t pending_commands_max = 64;  // appends in flight per call
-  std::size_t remembered_commands_max = 32;  // idempotency window per stream (recent retries)
 };
 
 call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, router_actor router,

@@ -117,10 +117,10 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   p->config->set("logger.verbosity", caf::atom("quiet"));
   p->system = std::make_unique<caf::actor_system>(*p->config);
   auto call = std::make_shared<call_actor_config>();
-  call->log = p->log.get();
+  call->stream.log = p->log.get();
+  call->stream.clock_us = options.clock_us;
+  call->stream.tenant = p->directory->call_center;
   call->directory = p->directory;
-  call->clock_us = options.clock_us;
-  call->tenant = p->directory->call_center;
   call->idle_timeout = options.idle_timeout;
   auto rc = std::make_shared<router_config>();
   rc->call = std::move(call);

@@ -8,21 +8,38 @@
 // process (no remote actors), hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE below.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <caf/all.hpp>
 
 #include "actors/domain/call.h"
 
+namespace backline::eventlog {
+class log;
+}
+
 namespace backline::actors {
 
 // A command with its envelope facts. `command_id` makes it idempotent: the same id on the same
 // stream returns the first outcome again and appends nothing.
-struct command_request {
+template <class Body>
+struct basic_request {
   std::string command_id;
   std::uint64_t expected_version = 0;  // 0: any version; else the stream's current version
   std::string tenant, principal;
-  domain::command_body body;
+  Body body;
+  std::string correlation_id;  // the root customer call; empty: the stream's own id
+};
+using command_request = basic_request<domain::command_body>;
+
+// What every aggregate actor needs (see actors/aggregate_core.h).
+struct stream_actor_config {
+  eventlog::log* log = nullptr;             // REQUIRES: outlives the actors
+  std::function<std::int64_t()> clock_us;   // unix µs; injected for tests
+  std::string tenant;                       // the call center's api name
+  std::size_t pending_commands_max = 64;    // appends in flight per stream
+  std::size_t remembered_commands_max = 32; // idempotency window per stream (recent retries)
 };
 
 enum class outcome : std::uint8_t {

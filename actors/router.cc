@@ -21,7 +21,7 @@ using self_ptr = router_actor::stateful_pointer<router_state>;
 std::string root_of(router_state& st, const command_request& req, const std::string& id) {
   if (std::holds_alternative<domain::cmd::create_call>(req.body)) return id;
   if (auto it = st.aliases.find(id); it != st.aliases.end()) return it->second;
-  if (auto stream = st.config->call->log->resolve_alias(id)) {
+  if (auto stream = st.config->call->stream.log->resolve_alias(id)) {
     std::string root = stream->substr(stream->find('/') + 1);
     if (st.aliases.size() >= st.config->alias_cache_max) st.aliases.clear();
     st.aliases.emplace(id, root);
