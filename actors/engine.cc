@@ -122,8 +122,12 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   call->stream.tenant = p->directory->call_center;
   call->directory = p->directory;
   call->idle_timeout = options.idle_timeout;
+  auto streams = std::make_shared<stream_actors_config>();
+  streams->stream = call->stream;
+  streams->directory = p->directory;
   auto rc = std::make_shared<router_config>();
   rc->call = std::move(call);
+  rc->streams = std::move(streams);
   p->router = spawn_router(*p->system, std::move(rc));
   return std::unique_ptr<engine>(new engine(std::move(p)));
 }
@@ -150,15 +154,44 @@ eventlog::log& engine::log() { return *impl_->log; }
 const domain::directory& engine::directory() const { return *impl_->directory; }
 std::int64_t engine::now_us() const { return impl_->options.clock_us(); }
 
-command_result engine::execute(command_request request, std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{*impl_->system};
+namespace {
+template <class Request>
+command_result request_and_wait(caf::actor_system& system, const router_actor& router,
+                                Request request, std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{system};
   command_result out{outcome::failed, domain::errc::ok, "no reply"};
-  self->request(impl_->router, timeout, command_atom::value, std::move(request))
+  self->request(router, timeout, command_atom::value, std::move(request))
       .receive([&](const command_result& r) { out = r; },
                [&](const caf::error& e) {
                  out.detail = "the engine did not answer: " + self->system().render(e);
                });
   return out;
+}
+}  // namespace
+
+command_result engine::execute(command_request request, std::chrono::milliseconds timeout) {
+  return request_and_wait(*impl_->system, impl_->router, std::move(request), timeout);
+}
+command_result engine::execute_encoded(std::string_view command_buffer,
+                                       std::chrono::milliseconds timeout) {
+  auto decoded = schemas::decode_command(command_buffer);
+  if (!decoded) {
+    return command_result{outcome::rejected, domain::errc::invalid_argument,
+                          "the command buffer failed verification (" +
+                              decoded.error().message() +
+                              "): send a schemas/command.fbs Command with identifier BLCM"};
+  }
+  auto& [meta, body] = *decoded;
+  return execute(command_request{meta.command_id, meta.expected_version, meta.tenant,
+                                 meta.principal, std::move(body)},
+                 timeout);
+}
+
+command_result engine::execute(agent_request request, std::chrono::milliseconds timeout) {
+  return request_and_wait(*impl_->system, impl_->router, std::move(request), timeout);
+}
+command_result engine::execute(queue_request request, std::chrono::milliseconds timeout) {
+  return request_and_wait(*impl_->system, impl_->router, std::move(request), timeout);
 }
 
 std::string new_id(std::int64_t unix_us) {

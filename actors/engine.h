@@ -58,6 +58,14 @@ class engine {
   // use request/then). A CAF error (e.g. the call actor went down) comes back as `failed`.
   command_result execute(command_request request,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // A command from outside as a FlatBuffers `Command` buffer (schemas/command.fbs): verified
+  // first; a buffer that fails verification is rejected (invalid_argument) and appends nothing.
+  command_result execute_encoded(std::string_view command_buffer,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  command_result execute(agent_request request,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  command_result execute(queue_request request,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   struct impl;
 

@@ -13,7 +13,9 @@
 
 #include <caf/all.hpp>
 
+#include "actors/domain/agent.h"
 #include "actors/domain/call.h"
+#include "actors/domain/queue.h"
 
 namespace backline::eventlog {
 class log;
@@ -30,6 +32,7 @@ struct basic_request {
   std::string tenant, principal;
   Body body;
   std::string correlation_id;  // the root customer call; empty: the stream's own id
+  std::string target;          // agent and queue commands: the agent id / queue name
 };
 using command_request = basic_request<domain::command_body>;
 
@@ -87,9 +90,14 @@ struct router_stats {
   std::uint64_t active_calls = 0, spawned = 0, passivated = 0, routed = 0;
 };
 
-// Activates call actors on demand, keyed by conversation, and delivers commands to them.
+using agent_request = basic_request<domain::agent_command>;
+using queue_request = basic_request<domain::queue_command>;
+
+// Activates call, agent and queue actors on demand and delivers commands to them.
 using router_actor = caf::typed_actor<
     caf::replies_to<command_atom, command_request>::with<command_result>,
+    caf::replies_to<command_atom, agent_request>::with<command_result>,
+    caf::replies_to<command_atom, queue_request>::with<command_result>,
     caf::reacts_to<passivate_atom, std::string>, caf::replies_to<stats_atom>::with<router_stats>,
     // Stops every call actor, then the router; replies once they were told to stop.
     caf::replies_to<shutdown_atom>::with<caf::atom_value>>;
@@ -97,6 +105,8 @@ using router_actor = caf::typed_actor<
 }  // namespace backline::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::agent_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::queue_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::append_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::router_stats)

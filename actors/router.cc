@@ -12,6 +12,8 @@ struct router_state {
   std::shared_ptr<const router_config> config;
   std::unordered_map<std::string, call_actor> calls;     // root id -> actor
   std::unordered_map<std::string, std::string> aliases;  // voice call id -> root id
+  std::unordered_map<std::string, agent_actor> agents;   // agent id -> actor
+  std::unordered_map<std::string, queue_actor> queues;   // queue name -> actor
   router_stats stats;
 };
 
@@ -28,6 +30,16 @@ std::string root_of(router_state& st, const command_request& req, const std::str
     return root;
   }
   return id;
+}
+
+// The actor of a directory entry, spawned on first use; null when the directory lacks it.
+template <class Handle, class Spawn>
+Handle* entry_actor(std::unordered_map<std::string, Handle>& actors, const std::string& id,
+                    bool known, Spawn spawn) {
+  auto it = actors.find(id);
+  if (it != actors.end()) return &it->second;
+  if (!known) return nullptr;
+  return &actors.emplace(id, spawn()).first->second;
 }
 
 }  // namespace
@@ -61,15 +73,46 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
           ++st.stats.routed;
           return self->delegate(it->second, command_atom::value, std::move(req));
         },
+        [self](command_atom, agent_request& req) -> caf::result<command_result> {
+          auto& st = self->state;
+          const std::string& id = req.target;
+          const bool known = st.config->streams->directory->find_agent(id) != nullptr;
+          auto* actor = entry_actor(st.agents, id, known, [&] {
+            return spawn_agent_actor(self->system(), id, st.config->streams);
+          });
+          if (actor == nullptr) {
+            return command_result{outcome::rejected, domain::errc::unknown_agent,
+                                  "the directory has no agent '" + id + "'"};
+          }
+          ++st.stats.routed;
+          return self->delegate(*actor, command_atom::value, std::move(req));
+        },
+        [self](command_atom, queue_request& req) -> caf::result<command_result> {
+          auto& st = self->state;
+          const std::string& name = req.target;
+          const bool known = st.config->streams->directory->find_queue(name) != nullptr;
+          auto* actor = entry_actor(st.queues, name, known, [&] {
+            return spawn_queue_actor(self->system(), name, st.config->streams);
+          });
+          if (actor == nullptr) {
+            return command_result{outcome::rejected, domain::errc::invalid_argument,
+                                  "the directory has no queue '" + name + "'"};
+          }
+          ++st.stats.routed;
+          return self->delegate(*actor, command_atom::value, std::move(req));
+        },
         [self](passivate_atom, const std::string& root) {
           auto& st = self->state;
           if (st.calls.erase(root) > 0) ++st.stats.passivated;
         },
         [self](shutdown_atom) {
-          for (auto& [root, actor] : self->state.calls) {
-            self->send_exit(actor, caf::exit_reason::user_shutdown);
-          }
-          self->state.calls.clear();
+          auto& st = self->state;
+          for (auto& [root, actor] : st.calls) self->send_exit(actor, caf::exit_reason::user_shutdown);
+          for (auto& [id, actor] : st.agents) self->send_exit(actor, caf::exit_reason::user_shutdown);
+          for (auto& [id, actor] : st.queues) self->send_exit(actor, caf::exit_reason::user_shutdown);
+          st.calls.clear();
+          st.agents.clear();
+          st.queues.clear();
           self->quit();
           return caf::atom_value{shutdown_atom::value};
         },

@@ -1,5 +1,6 @@
 #pragma once
-// The router: the one entry point for call commands. It finds the conversation of the voice
+// The router: the one entry point for commands. Agent and queue commands go to the actor of
+// that directory entry (unknown ids are refused). Call commands: It finds the conversation of the voice
 // call a command names (the call actor's own id, a cached alias, or the log's alias index for
 // transfer segments, consults and supervisor sessions), activates its call actor on demand and
 // delegates the command to it, so the reply goes straight from the call actor to the client.
@@ -12,11 +13,13 @@
 
 #include "actors/call_actor.h"
 #include "actors/messages.h"
+#include "actors/stream_actors.h"
 
 namespace backline::actors {
 
 struct router_config {
   std::shared_ptr<const call_actor_config> call;
+  std::shared_ptr<const stream_actors_config> streams;  // agents and queues
   std::size_t active_calls_max = 1'000'000;
   std::size_t alias_cache_max = 1'000'000;
 };

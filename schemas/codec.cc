@@ -84,7 +84,20 @@ envelope_meta read_meta(const fb::Envelope& e) {
   return m;
 }
 
+template <class T>
+std::expected<body, errc> as_body(std::expected<T, errc> v) {
+  if (!v) return std::unexpected(v.error());
+  return body(std::move(*v));
+}
+
 std::expected<body, errc> read_body(const fb::Envelope& e) {
+  const auto tag = static_cast<std::size_t>(e.body_type());
+  if (tag >= detail::queue_event_tag_base) {
+    return as_body(detail::decode_queue_event_body(e.body_type(), e.body()));
+  }
+  if (tag >= detail::agent_event_tag_base) {
+    return as_body(detail::decode_agent_event_body(e.body_type(), e.body()));
+  }
   if (e.body_type() == fb::EventBody::DirectoryReplaced) {
     const fb::DirectoryReplaced* t = e.body_as_DirectoryReplaced();
     if (t == nullptr) return std::unexpected(errc::verification_failed);
@@ -93,9 +106,7 @@ std::expected<body, errc> read_body(const fb::Envelope& e) {
     if (r.invalid_value) return std::unexpected(errc::invalid_value);
     return body(std::move(d));
   }
-  auto event = detail::decode_event_body(e.body_type(), e.body());
-  if (!event) return std::unexpected(event.error());
-  return body(std::move(*event));
+  return as_body(detail::decode_event_body(e.body_type(), e.body()));
 }
 
 }  // namespace
@@ -167,6 +178,16 @@ std::string encode(const envelope_meta& meta, const domain::directory& d) {
     auto table = fb::CreateDirectoryReplaced(b, dir);
     return std::pair(fb::EventBody::DirectoryReplaced, table.Union());
   });
+}
+
+std::string encode(const envelope_meta& meta, const domain::agent_event_body& e) {
+  return finish_envelope(meta,
+                         [&](detail::builder& b) { return detail::encode_agent_event_body(b, e); });
+}
+
+std::string encode(const envelope_meta& meta, const domain::queue_event_body& e) {
+  return finish_envelope(meta,
+                         [&](detail::builder& b) { return detail::encode_queue_event_body(b, e); });
 }
 
 bool verify_envelope(std::string_view bytes) {

@@ -12,8 +12,10 @@
 #include <utility>
 #include <variant>
 
+#include "actors/domain/agent.h"
 #include "actors/domain/call.h"
 #include "actors/domain/directory.h"
+#include "actors/domain/queue.h"
 
 namespace backline::schemas {
 
@@ -49,7 +51,10 @@ struct envelope_meta {
   friend bool operator==(const envelope_meta&, const envelope_meta&) = default;
 };
 
-using body = std::variant<domain::event_body, domain::directory>;
+// What an envelope carries: a call event, the directory, an agent event or a queue event.
+// New alternatives are added at the end only (code switches on the index).
+using body = std::variant<domain::event_body, domain::directory, domain::agent_event_body,
+                          domain::queue_event_body>;
 
 struct decoded {
   envelope_meta meta;
@@ -60,6 +65,8 @@ struct decoded {
 // present (force_defaults), so `stamp_position` can overwrite log_position in place.
 std::string encode(const envelope_meta& meta, const domain::event_body& e);
 std::string encode(const envelope_meta& meta, const domain::directory& d);
+std::string encode(const envelope_meta& meta, const domain::agent_event_body& e);
+std::string encode(const envelope_meta& meta, const domain::queue_event_body& e);
 
 bool verify_envelope(std::string_view bytes);
 // Overwrites log_position in place. REQUIRES: verified bytes produced by `encode`.
@@ -72,14 +79,22 @@ std::expected<decoded, std::error_code> decode(std::string_view bytes);
 inline domain::event to_event(const decoded& d) {
   return {d.meta.occurred_at_us, std::get<domain::event_body>(d.payload)};
 }
+// The same for agent and queue events. REQUIRES: the payload holds that kind of event.
+inline domain::agent_event to_agent_event(const decoded& d) {
+  return {d.meta.occurred_at_us, std::get<domain::agent_event_body>(d.payload)};
+}
+inline domain::queue_event to_queue_event(const decoded& d) {
+  return {d.meta.occurred_at_us, std::get<domain::queue_event_body>(d.payload)};
+}
 
 // One JSON object per event (for the demo, `backline events tail` and the Kafka JSON mirror):
 // {"position":..,"stream":"call/..","version":..,"type":"call_created","occurred_at":"RFC3339",
 //  "event_id":..,"correlation_id":..,"causation_id":..,"tenant":..,"principal":..,"data":{...}}
 std::string to_json(const decoded& d);
 
-// The event's snake_case type name, e.g. "call_created", "directory_replaced" (CloudEvents
-// ce_type).
+// The event's snake_case type name, e.g. "call_created", "directory_replaced", "presence_changed",
+// "enqueued" (CloudEvents ce_type). Agent and queue events share the names of domain's
+// `event_type_name`, so "offer_declined" is an agent or a queue event: the stream kind tells.
 std::string_view type_name(const body& b);
 
 // RFC 3339 UTC with microseconds, e.g. "2024-05-01T12:00:00.123456Z".

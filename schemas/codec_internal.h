@@ -1,12 +1,16 @@
 #pragma once
 // Private helpers shared by the codec's .cc files. Not part of the module's contract.
 
+#include <cstddef>
 #include <expected>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "actors/domain/agent.h"
 #include "actors/domain/call.h"
 #include "actors/domain/directory.h"
+#include "actors/domain/queue.h"
 #include "schemas/codec.h"
 #include "schemas/command_generated.h"
 #include "schemas/envelope_generated.h"
@@ -66,6 +70,8 @@ BACKLINE_ENUM_MAP(fb::SegmentKind, domain::segment_kind)
 BACKLINE_ENUM_MAP(fb::SuperviseMode, domain::supervise_mode)
 BACKLINE_ENUM_MAP(fb::AgentKind, domain::agent_kind)
 BACKLINE_ENUM_MAP(fb::RoutingStrategy, domain::routing_strategy)
+BACKLINE_ENUM_MAP(fb::Presence, domain::presence)
+BACKLINE_ENUM_MAP(fb::OfferKind, domain::offer_kind)
 #undef BACKLINE_ENUM_MAP
 
 static_assert(int(fb::CallType::Internal) == int(domain::call_type::internal));
@@ -83,13 +89,47 @@ static_assert(int(fb::AgentKind::Specialist) == int(domain::agent_kind::speciali
 static_assert(int(fb::AgentKind::MAX) == int(domain::agent_kind::specialist));
 static_assert(int(fb::RoutingStrategy::MostSkilled) == int(domain::routing_strategy::most_skilled));
 static_assert(int(fb::RoutingStrategy::MAX) == int(domain::routing_strategy::most_skilled));
+static_assert(int(fb::Presence::Offline) == int(domain::presence::offline));
+static_assert(int(fb::Presence::Available) == int(domain::presence::available));
+static_assert(int(fb::Presence::Busy) == int(domain::presence::busy));
+static_assert(int(fb::Presence::Away) == int(domain::presence::away));
+static_assert(int(fb::Presence::AfterCallWork) == int(domain::presence::after_call_work));
+static_assert(int(fb::Presence::MAX) == int(domain::presence::after_call_work));
+static_assert(int(fb::OfferKind::Direct) == int(domain::offer_kind::direct));
+static_assert(int(fb::OfferKind::Callback) == int(domain::offer_kind::callback));
+static_assert(int(fb::OfferKind::MAX) == int(domain::offer_kind::callback));
 
 offset<fb::CallAttributes> to_fb(builder& b, const domain::call_attributes& a);
 domain::call_attributes from_fb(const fb::CallAttributes* a);
 
-// Union bodies: the tag and the table. Tags equal the variant index + 1 (checked at compile time).
+// Skill lists (directory entries, queue items). An empty list is left out of the buffer.
+offset<flatbuffers::Vector<offset<fb::Skill>>> skills(builder& b,
+                                                      const std::vector<domain::skill>& v);
+std::vector<domain::skill> skills(const flatbuffers::Vector<offset<fb::Skill>>* v);
+
+// Union bodies: the tag and the table. Call event tags equal the variant index + 1 (checked at
+// compile time).
 std::pair<fb::EventBody, offset<void>> encode_event_body(builder& b, const domain::event_body& e);
 std::expected<domain::event_body, errc> decode_event_body(fb::EventBody type, const void* table);
+
+// Agent and queue events have their own ranges of union tags: the tag of alternative I of
+// domain::agent_event_body is agent_event_tag_base + I, of domain::queue_event_body
+// queue_event_tag_base + I (checked at compile time in agent_codec.cc / queue_codec.cc).
+inline constexpr std::size_t agent_event_tag_base = 100;
+inline constexpr std::size_t queue_event_tag_base = 200;
+static_assert(agent_event_tag_base + std::variant_size_v<domain::agent_event_body> <=
+              queue_event_tag_base);
+static_assert(queue_event_tag_base + std::variant_size_v<domain::queue_event_body> <= 256,
+              "EventBody's type field is a ubyte");
+
+std::pair<fb::EventBody, offset<void>> encode_agent_event_body(builder& b,
+                                                               const domain::agent_event_body& e);
+std::expected<domain::agent_event_body, errc> decode_agent_event_body(fb::EventBody type,
+                                                                      const void* table);
+std::pair<fb::EventBody, offset<void>> encode_queue_event_body(builder& b,
+                                                               const domain::queue_event_body& e);
+std::expected<domain::queue_event_body, errc> decode_queue_event_body(fb::EventBody type,
+                                                                      const void* table);
 
 std::pair<fb::CommandBody, offset<void>> encode_command_body(builder& b,
                                                              const domain::command_body& c);

@@ -1,4 +1,4 @@
-// domain::directory and domain::call_attributes <-> directory.fbs / call.fbs.
+// domain::directory, domain::call_attributes and skill lists <-> directory.fbs / call.fbs.
 
 #include <vector>
 
@@ -21,22 +21,6 @@ std::vector<std::string> strings(const string_vector* v) {
   if (v == nullptr) return out;
   out.reserve(v->size());
   for (const flatbuffers::String* s : *v) out.push_back(str(s));
-  return out;
-}
-
-offset<flatbuffers::Vector<offset<fb::Skill>>> skills(builder& b,
-                                                      const std::vector<domain::skill>& v) {
-  if (v.empty()) return {};
-  std::vector<offset<fb::Skill>> offsets;
-  offsets.reserve(v.size());
-  for (const auto& s : v) offsets.push_back(fb::CreateSkill(b, str(b, s.name), s.level));
-  return b.CreateVector(offsets);
-}
-std::vector<domain::skill> skills(const flatbuffers::Vector<offset<fb::Skill>>* v) {
-  std::vector<domain::skill> out;
-  if (v == nullptr) return out;
-  out.reserve(v->size());
-  for (const fb::Skill* s : *v) out.push_back({str(s->name()), s->level()});
   return out;
 }
 
@@ -118,6 +102,22 @@ domain::phone_channel read_channel(const fb::PhoneChannel& c) {
 }
 
 }  // namespace
+
+offset<flatbuffers::Vector<offset<fb::Skill>>> skills(builder& b,
+                                                      const std::vector<domain::skill>& v) {
+  if (v.empty()) return {};
+  std::vector<offset<fb::Skill>> offsets;
+  offsets.reserve(v.size());
+  for (const auto& s : v) offsets.push_back(fb::CreateSkill(b, str(b, s.name), s.level));
+  return b.CreateVector(offsets);
+}
+std::vector<domain::skill> skills(const flatbuffers::Vector<offset<fb::Skill>>* v) {
+  std::vector<domain::skill> out;
+  if (v == nullptr) return out;
+  out.reserve(v->size());
+  for (const fb::Skill* s : *v) out.push_back({str(s->name()), s->level()});
+  return out;
+}
 
 offset<fb::CallAttributes> to_fb(builder& b, const domain::call_attributes& a) {
   offset<flatbuffers::Vector<offset<fb::KeyValue>>> custom;

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,14 @@ NLOHMANN_JSON_SERIALIZE_ENUM(agent_kind, {{agent_kind::agent, "agent"},
                                           {agent_kind::specialist, "specialist"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(routing_strategy, {{routing_strategy::longest_idle, "longest_idle"},
                                                 {routing_strategy::most_skilled, "most_skilled"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(presence, {{presence::offline, "offline"},
+                                        {presence::available, "available"},
+                                        {presence::busy, "busy"},
+                                        {presence::away, "away"},
+                                        {presence::after_call_work, "after_call_work"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(offer_kind, {{offer_kind::queue, "queue"},
+                                          {offer_kind::direct, "direct"},
+                                          {offer_kind::callback, "callback"}})
 
 // Custom fields as one object, in key order.
 inline void to_json(nlohmann::json& j, const call_attributes& a) {
@@ -102,8 +111,35 @@ BACKLINE_EVENT_JSON(recording_paused, voice_call_id)
 BACKLINE_EVENT_JSON(recording_resumed, voice_call_id)
 BACKLINE_EVENT_JSON(recording_stopped, voice_call_id)
 BACKLINE_EVENT_JSON(attributes_updated, voice_call_id, attributes)
-#undef BACKLINE_EVENT_JSON
 }  // namespace evt
+
+namespace agent_evt {
+BACKLINE_EVENT_JSON(presence_changed, to, reason)
+BACKLINE_EVENT_JSON(offer_reserved, offer_id, voice_call_id, kind, queue, callback_id,
+                    ring_timeout_ms)
+BACKLINE_EVENT_JSON(offer_accepted, offer_id)
+BACKLINE_EVENT_JSON(offer_declined, offer_id)
+BACKLINE_EVENT_JSON(offer_timed_out, offer_id)
+BACKLINE_EVENT_JSON(offer_withdrawn, offer_id, reason)
+BACKLINE_EVENT_JSON(work_released, voice_call_id)
+BACKLINE_EVENT_JSON(callback_requested, callback_id, caller_agent, voice_call_id, requested_at_us)
+BACKLINE_EVENT_JSON(callback_offered, callback_id, offer_id)
+BACKLINE_EVENT_JSON(callback_completed, callback_id)
+BACKLINE_EVENT_JSON(callback_cancelled, callback_id)
+}  // namespace agent_evt
+
+namespace queue_evt {
+BACKLINE_EVENT_JSON(enqueued, item_id, voice_call_id, priority, required_skills, enqueued_at_us)
+BACKLINE_EVENT_JSON(dequeued, item_id, agent_id, wait_us)
+BACKLINE_EVENT_JSON(abandoned, item_id, wait_us)
+BACKLINE_EVENT_JSON(routing_cleared, item_id)
+BACKLINE_EVENT_JSON(overflowed, item_id, to_queue, wait_us)
+BACKLINE_EVENT_JSON(customer_callback_requested, item_id, number)
+BACKLINE_EVENT_JSON(offer_made, item_id, agent_id, offer_id)
+BACKLINE_EVENT_JSON(offer_declined, item_id, offer_id)
+BACKLINE_EVENT_JSON(offer_timed_out, item_id, offer_id)
+}  // namespace queue_evt
+#undef BACKLINE_EVENT_JSON
 }  // namespace backline::domain
 
 namespace backline::schemas {
@@ -139,19 +175,49 @@ constexpr std::array<std::string_view, 27> event_type_names = {"call_created",
                                                                "attributes_updated"};
 static_assert(event_type_names.size() == std::variant_size_v<domain::event_body>);
 
+// In domain::agent_event_body's and domain::queue_event_body's order; the names of the domain's
+// event_type_name (agent.cc, queue.cc), which this library does not link.
+constexpr std::array<std::string_view, 11> agent_event_type_names = {
+    "presence_changed", "offer_reserved",     "offer_accepted",    "offer_declined",
+    "offer_timed_out",  "offer_withdrawn",    "work_released",     "callback_requested",
+    "callback_offered", "callback_completed", "callback_cancelled"};
+static_assert(agent_event_type_names.size() == std::variant_size_v<domain::agent_event_body>);
+constexpr std::array<std::string_view, 9> queue_event_type_names = {
+    "enqueued",        "dequeued",       "abandoned",
+    "routing_cleared", "overflowed",     "customer_callback_requested",
+    "offer_made",      "offer_declined", "offer_timed_out"};
+static_assert(queue_event_type_names.size() == std::variant_size_v<domain::queue_event_body>);
+
 nlohmann::json data_of(const body& b) {
-  if (const auto* d = std::get_if<domain::directory>(&b)) {
-    return {{"directory", *d}};
-  }
-  return std::visit([](const auto& e) { return nlohmann::json(e); },
-                    std::get<domain::event_body>(b));
+  return std::visit(
+      [](const auto& v) -> nlohmann::json {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, domain::directory>) {
+          return {{"directory", v}};
+        } else {
+          return std::visit([](const auto& e) { return nlohmann::json(e); }, v);
+        }
+      },
+      b);
 }
 
 }  // namespace
 
 std::string_view type_name(const body& b) {
-  if (std::holds_alternative<domain::directory>(b)) return "directory_replaced";
-  return event_type_names[std::get<domain::event_body>(b).index()];
+  return std::visit(
+      [](const auto& v) -> std::string_view {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, domain::directory>) {
+          return "directory_replaced";
+        } else if constexpr (std::is_same_v<T, domain::event_body>) {
+          return event_type_names[v.index()];
+        } else if constexpr (std::is_same_v<T, domain::agent_event_body>) {
+          return agent_event_type_names[v.index()];
+        } else {
+          static_assert(std::is_same_v<T, domain::queue_event_body>);
+          return queue_event_type_names[v.index()];
+        }
+      },
+      b);
 }
 
 std::string format_rfc3339_us(std::int64_t unix_us) {

@@ -6,6 +6,7 @@
 
 #include "actors/engine.h"
 #include "eventlog/log.h"
+#include "schemas/codec.h"
 #include "tools/demo.h"
 
 namespace backline::actors {
@@ -73,6 +74,24 @@ TEST_F(EngineTest, RejectedCommandNamesTheRuleAndAppendsNothing) {
   EXPECT_EQ(r.status, outcome::rejected);
   EXPECT_EQ(domain::rule_name(r.rule), "supervisor_not_granted");
   EXPECT_EQ(engine_->log().committed_position(), before);
+}
+
+TEST_F(EngineTest, ACommandBufferThatFailsVerificationIsRejectedAndAppendsNothing) {
+  const auto before = engine_->log().committed_position();
+  auto garbage = engine_->execute_encoded("definitely not a flatbuffer");
+  EXPECT_EQ(garbage.status, outcome::rejected);
+  EXPECT_EQ(garbage.rule, domain::errc::invalid_argument);
+  EXPECT_NE(garbage.detail.find("failed verification"), std::string::npos);
+  std::string valid = schemas::encode_command(
+      {"cmd-1", 0, "acme_support", "telephony", 0},
+      cmd::create_call{"c1", domain::call_type::inbound, domain::initiation_method::inbound, {},
+                       "+15550001"});
+  std::string truncated = valid.substr(0, valid.size() / 2);
+  EXPECT_EQ(engine_->execute_encoded(truncated).status, outcome::rejected);
+  EXPECT_EQ(engine_->log().committed_position(), before);
+  auto ok = engine_->execute_encoded(valid);
+  EXPECT_EQ(ok.status, outcome::accepted) << ok.detail;
+  EXPECT_EQ(ok.events, 2u);
 }
 
 TEST_F(EngineTest, UnknownCallIsRejectedAndAppendsNothing) {
@@ -169,6 +188,57 @@ TEST_F(EngineTest, TheDemoScenarioRunsThroughTheActors) {
   std::vector<std::string> lines;
   EXPECT_TRUE(tools::run_demo(*engine_, [&](const std::string& l) { lines.push_back(l); }));
   EXPECT_GT(engine_->log().committed_position(), 15u);
+}
+
+agent_request to_agent(std::string agent, domain::agent_command body) {
+  return {new_id(0), 0, {}, "test", std::move(body), {}, std::move(agent)};
+}
+
+TEST_F(EngineTest, TheAgentActorIsWhereCapacityIsReserved) {
+  using namespace domain::agent_cmd;
+  ASSERT_EQ(engine_->execute(to_agent("alice", set_presence{domain::presence::available})).status,
+            outcome::accepted);
+  auto first = engine_->execute(to_agent("alice", reserve_offer{"o1", "c1"}));
+  ASSERT_EQ(first.status, outcome::accepted) << first.detail;
+  EXPECT_EQ(first.stream_id, "alice");
+  // alice has capacity 1 in the demo directory: a second reservation is refused.
+  auto second = engine_->execute(to_agent("alice", reserve_offer{"o2", "c2"}));
+  EXPECT_EQ(second.status, outcome::rejected);
+  EXPECT_EQ(domain::rule_name(second.rule), "agent_at_capacity");
+  EXPECT_EQ(engine_->log().stream_version("agent/alice"), first.stream_version);
+}
+
+TEST_F(EngineTest, AgentStateIsRecoveredAfterARestart) {
+  using namespace domain::agent_cmd;
+  ASSERT_EQ(engine_->execute(to_agent("bob", set_presence{domain::presence::available})).status,
+            outcome::accepted);
+  ASSERT_EQ(engine_->execute(to_agent("bob", reserve_offer{"o1", "c1"})).status,
+            outcome::accepted);
+  engine_.reset();
+  start();
+  auto again = engine_->execute(to_agent("bob", reserve_offer{"o2", "c2"}));
+  EXPECT_EQ(domain::rule_name(again.rule), "agent_at_capacity");
+  EXPECT_EQ(engine_->execute(to_agent("bob", accept_offer{"o1"})).status, outcome::accepted);
+}
+
+TEST_F(EngineTest, CommandsForUnknownAgentsAndQueuesAreRefused) {
+  auto agent = engine_->execute(to_agent("nobody", domain::agent_cmd::finish_wrap_up{}));
+  EXPECT_EQ(domain::rule_name(agent.rule), "unknown_agent");
+  queue_request q{new_id(0), 0, {}, "test", domain::queue_cmd::enqueue{"p1", "c1"}, {}, "Nowhere"};
+  EXPECT_EQ(engine_->execute(std::move(q)).status, outcome::rejected);
+  EXPECT_EQ(engine_->log().committed_position(), 1u);  // only the directory
+}
+
+TEST_F(EngineTest, TheQueueActorKeepsItsWaitingItems) {
+  queue_request q{new_id(0), 0, {}, "test", domain::queue_cmd::enqueue{"p1", "c1", 5}, {},
+                  "Billing"};
+  auto r = engine_->execute(q);
+  ASSERT_EQ(r.status, outcome::accepted) << r.detail;
+  EXPECT_EQ(engine_->log().stream_version("queue/Billing"), r.stream_version);
+  engine_.reset();
+  start();
+  q.command_id = new_id(0);  // a new command with the same item: a repeat changes nothing
+  EXPECT_EQ(engine_->execute(q).events, 0u);
 }
 
 TEST_F(EngineTest, TheDirectoryIsKeptAsEventsOnlyWhenItChanges) {

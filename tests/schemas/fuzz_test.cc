@@ -17,6 +17,12 @@ constexpr std::size_t mutations = 200'000;
 std::vector<std::string> seeds() {
   std::vector<std::string> out;
   for (const auto& e : testing::sample_events()) out.push_back(encode(testing::sample_meta(), e));
+  for (const auto& e : testing::sample_agent_events()) {
+    out.push_back(encode(testing::sample_meta(), e));
+  }
+  for (const auto& e : testing::sample_queue_events()) {
+    out.push_back(encode(testing::sample_meta(), e));
+  }
   out.push_back(encode(testing::sample_meta(), testing::sample_directory()));
   for (const auto& c : testing::sample_commands()) {
     out.push_back(encode_command(testing::sample_command_meta(), c));
@@ -58,11 +64,14 @@ TEST(Fuzz, RandomMutationsOfValidEnvelopesAndCommandsNeverCrashDecode) {
   const std::vector<std::string> base = seeds();
   std::mt19937_64 rng(20240501);
   std::size_t decoded_events = 0, decoded_commands = 0, refused = 0;
+  std::size_t decoded_agent_events = 0, decoded_queue_events = 0;
   for (std::size_t i = 0; i < mutations; ++i) {
     std::string s = base[rng() % base.size()];
     mutate(s, rng);
     if (auto d = decode(s)) {
       ++decoded_events;
+      decoded_agent_events += std::holds_alternative<domain::agent_event_body>(d->payload);
+      decoded_queue_events += std::holds_alternative<domain::queue_event_body>(d->payload);
       if (i % 8 == 0) {
         ASSERT_FALSE(to_json(*d).empty());  // garbage strings still render
       }
@@ -78,9 +87,13 @@ TEST(Fuzz, RandomMutationsOfValidEnvelopesAndCommandsNeverCrashDecode) {
   // Both outcomes occur: the verifier is not so strict that it refuses everything, nor blind.
   EXPECT_GT(decoded_events, 0u);
   EXPECT_GT(decoded_commands, 0u);
+  EXPECT_GT(decoded_agent_events, 0u);  // agent and queue envelopes are mutated too
+  EXPECT_GT(decoded_queue_events, 0u);
   EXPECT_GT(refused, mutations / 2);
   RecordProperty("decoded_events", static_cast<int>(decoded_events));
   RecordProperty("decoded_commands", static_cast<int>(decoded_commands));
+  RecordProperty("decoded_agent_events", static_cast<int>(decoded_agent_events));
+  RecordProperty("decoded_queue_events", static_cast<int>(decoded_queue_events));
   const auto elapsed = std::chrono::steady_clock::now() - start;
   RecordProperty(
       "elapsed_ms",

@@ -53,6 +53,47 @@ std::vector<domain::event_body> sample_events() {
   };
 }
 
+std::vector<domain::agent_event_body> sample_agent_events() {
+  namespace agent_evt = domain::agent_evt;
+  return {
+      agent_evt::presence_changed{domain::presence::away, "lunch"},
+      agent_evt::offer_reserved{.offer_id = "of-1",
+                                .voice_call_id = "vc-1",
+                                .kind = domain::offer_kind::callback,
+                                .queue = "Billing",
+                                .callback_id = "cb-1",
+                                .ring_timeout_ms = 45'000},
+      agent_evt::offer_accepted{"of-1"},
+      agent_evt::offer_declined{"of-2"},
+      agent_evt::offer_timed_out{"of-3"},
+      agent_evt::offer_withdrawn{"of-4", "went_offline"},
+      agent_evt::work_released{"vc-1"},
+      agent_evt::callback_requested{"cb-1", "bob", "vc-7", 1'714'564'700'000'001},
+      agent_evt::callback_offered{"cb-1", "of-5"},
+      agent_evt::callback_completed{"cb-1"},
+      agent_evt::callback_cancelled{"cb-2"},
+  };
+}
+
+std::vector<domain::queue_event_body> sample_queue_events() {
+  namespace queue_evt = domain::queue_evt;
+  return {
+      queue_evt::enqueued{.item_id = "psr-1",
+                          .voice_call_id = "vc-1",
+                          .priority = -7,
+                          .required_skills = {{"billing", 5}, {"german", 8}},
+                          .enqueued_at_us = 1'714'564'799'000'002},
+      queue_evt::dequeued{"psr-1", "alice", 42'000'003},
+      queue_evt::abandoned{"psr-2", 9'000'004},
+      queue_evt::routing_cleared{"psr-3"},
+      queue_evt::overflowed{"psr-4", "General", 120'000'005},
+      queue_evt::customer_callback_requested{"psr-5", "+4930123456"},
+      queue_evt::offer_made{"psr-1", "alice", "of-1"},
+      queue_evt::offer_declined{"psr-1", "of-1"},
+      queue_evt::offer_timed_out{"psr-1", "of-2"},
+  };
+}
+
 std::vector<domain::command_body> sample_commands() {
   return {
       cmd::create_call{.voice_call_id = "vc-1",

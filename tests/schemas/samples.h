@@ -1,5 +1,6 @@
 #pragma once
-// Test support for the schemas suite: one sample of every event and command with every field
+// Test support for the schemas suite: one sample of every event (call, agent, queue) and command
+// with every field
 // different from its default, and a structural view of aggregates (as_tuple) to compare them
 // field by field without operator== on the domain types.
 
@@ -9,8 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "actors/domain/agent.h"
 #include "actors/domain/call.h"
 #include "actors/domain/directory.h"
+#include "actors/domain/queue.h"
 #include "schemas/codec.h"
 
 namespace backline::schemas::testing {
@@ -97,6 +100,8 @@ inline domain::call_attributes sample_attributes() {
 }
 
 std::vector<domain::event_body> sample_events();
+std::vector<domain::agent_event_body> sample_agent_events();
+std::vector<domain::queue_event_body> sample_queue_events();
 std::vector<domain::command_body> sample_commands();
 domain::directory sample_directory();
 envelope_meta sample_meta();
