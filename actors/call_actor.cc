@@ -73,7 +73,7 @@ void schedule_idle_check(self_ptr self) {
 
 // Crash-only: stop, and let the router forget this actor (it re-activates from the log).
 void stop(self_ptr self, caf::error reason) {
-  self->send(self->state.router, passivate_atom::value, self->state.core->id());
+  self->send(self->state.router, passivate_atom::value, self->state.core->stream());
   self->quit(std::move(reason));
 }
 

@@ -98,8 +98,10 @@ using router_actor = caf::typed_actor<
     caf::replies_to<command_atom, command_request>::with<command_result>,
     caf::replies_to<command_atom, agent_request>::with<command_result>,
     caf::replies_to<command_atom, queue_request>::with<command_result>,
-    caf::reacts_to<passivate_atom, std::string>, caf::replies_to<stats_atom>::with<router_stats>,
-    // Stops every call actor, then the router; replies once they were told to stop.
+    // A stream actor stopped: its stream, "call/<id>", "agent/<id>" or "queue/<name>".
+    caf::reacts_to<passivate_atom, std::string>,
+    caf::replies_to<stats_atom>::with<router_stats>,
+    // Stops every stream actor, then the router; replies once they were told to stop.
     caf::replies_to<shutdown_atom>::with<caf::atom_value>>;
 
 }  // namespace backline::actors

@@ -78,7 +78,7 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
           const std::string& id = req.target;
           const bool known = st.config->streams->directory->find_agent(id) != nullptr;
           auto* actor = entry_actor(st.agents, id, known, [&] {
-            return spawn_agent_actor(self->system(), id, st.config->streams);
+            return spawn_agent_actor(self->system(), id, self, st.config->streams);
           });
           if (actor == nullptr) {
             return command_result{outcome::rejected, domain::errc::unknown_agent,
@@ -92,7 +92,7 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
           const std::string& name = req.target;
           const bool known = st.config->streams->directory->find_queue(name) != nullptr;
           auto* actor = entry_actor(st.queues, name, known, [&] {
-            return spawn_queue_actor(self->system(), name, st.config->streams);
+            return spawn_queue_actor(self->system(), name, self, st.config->streams);
           });
           if (actor == nullptr) {
             return command_result{outcome::rejected, domain::errc::invalid_argument,
@@ -101,9 +101,17 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
           ++st.stats.routed;
           return self->delegate(*actor, command_atom::value, std::move(req));
         },
-        [self](passivate_atom, const std::string& root) {
+        [self](passivate_atom, const std::string& stream) {
+          // A stream actor stopped (idle, or crash-only after a failed append): forget it, so
+          // the next command re-activates it from the log.
           auto& st = self->state;
-          if (st.calls.erase(root) > 0) ++st.stats.passivated;
+          const auto slash = stream.find('/');
+          const std::string kind = stream.substr(0, slash), id = stream.substr(slash + 1);
+          std::size_t erased = 0;
+          if (kind == "call") erased = st.calls.erase(id);
+          if (kind == "agent") erased = st.agents.erase(id);
+          if (kind == "queue") erased = st.queues.erase(id);
+          if (erased > 0) ++st.stats.passivated;
         },
         [self](shutdown_atom) {
           auto& st = self->state;

@@ -50,20 +50,29 @@ template <class Traits>
 struct stream_state {
   static inline const char* name = "stream";
   std::shared_ptr<const stream_actors_config> config;
+  router_actor router;
   std::optional<detail::aggregate_core<Traits>> core;
 };
+
+// Crash-only: stop, and let the router forget this actor (it re-activates from the log).
+template <class Self>
+void stop(Self* self) {
+  self->send(self->state.router, passivate_atom::value, self->state.core->stream());
+  self->quit(caf::sec::runtime_error);
+}
 
 // The behavior both actors share; `make_context` builds the pure context of one decision.
 template <class Traits, class Handle, class MakeContext>
 Handle spawn_stream(caf::actor_system& system, std::string kind, std::string id,
-                    std::shared_ptr<const stream_actors_config> config,
+                    router_actor router, std::shared_ptr<const stream_actors_config> config,
                     MakeContext make_context) {
   using self_ptr = typename Handle::template stateful_pointer<stream_state<Traits>>;
-  auto fn = [kind = std::move(kind), id = std::move(id), config,
+  auto fn = [kind = std::move(kind), id = std::move(id), router, config,
              make_context](self_ptr self) -> typename Handle::behavior_type {
     self->state.config = config;
+    self->state.router = router;
     self->state.core.emplace(kind, id, &config->stream);
-    if (!self->state.core->load()) self->quit(caf::sec::runtime_error);
+    if (!self->state.core->load()) stop(self);  // the behavior below never runs
     return {
         [self, make_context](command_atom, const basic_request<typename Traits::command>& req)
             -> caf::result<command_result> {
@@ -73,9 +82,7 @@ Handle spawn_stream(caf::actor_system& system, std::string kind, std::string id,
                           make_context(*st.config, st.config->stream.clock_us()), self->ctrl());
           return promise;
         },
-        [self](committed_atom, const append_outcome&) {
-          self->quit(caf::sec::runtime_error);  // crash-only: re-activated from the log
-        }};
+        [self](committed_atom, const append_outcome&) { stop(self); }};
   };
   return system.spawn(fn);
 }
@@ -83,21 +90,23 @@ Handle spawn_stream(caf::actor_system& system, std::string kind, std::string id,
 }  // namespace
 
 agent_actor spawn_agent_actor(caf::actor_system& system, std::string agent_id,
+                              router_actor router,
                               std::shared_ptr<const stream_actors_config> config) {
   const domain::agent_entry* entry = config->directory->find_agent(agent_id);
   const int capacity = entry ? entry->capacity : 1;
   return spawn_stream<agent_traits, agent_actor>(
-      system, "agent", std::move(agent_id), std::move(config),
+      system, "agent", std::move(agent_id), std::move(router), std::move(config),
       [capacity](const stream_actors_config&, std::int64_t now_us) {
         return domain::agent_context{now_us, capacity, true};
       });
 }
 
 queue_actor spawn_queue_actor(caf::actor_system& system, std::string queue_name,
+                              router_actor router,
                               std::shared_ptr<const stream_actors_config> config) {
   const domain::queue_entry* entry = config->directory->find_queue(queue_name);
   return spawn_stream<queue_traits, queue_actor>(
-      system, "queue", std::move(queue_name), std::move(config),
+      system, "queue", std::move(queue_name), std::move(router), std::move(config),
       [entry](const stream_actors_config&, std::int64_t now_us) {
         return domain::queue_context{now_us, entry};
       });

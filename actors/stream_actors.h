@@ -31,9 +31,12 @@ struct stream_actors_config {
 };
 
 // REQUIRES: `agent_id` / `queue_name` exist in the directory (the router checks).
+// A failed load or append stops the actor and tells `router` (crash-only).
 agent_actor spawn_agent_actor(caf::actor_system& system, std::string agent_id,
+                              router_actor router,
                               std::shared_ptr<const stream_actors_config> config);
 queue_actor spawn_queue_actor(caf::actor_system& system, std::string queue_name,
+                              router_actor router,
                               std::shared_ptr<const stream_actors_config> config);
 
 }  // namespace backline::actors
