@@ -192,6 +192,9 @@ class aggregate_core {
     }
     command_result ok{outcome::accepted, domain::errc::ok, {}, id_, 0, version,
                       static_cast<std::uint32_t>(events.size()), false};
+    if (req.with_events) {
+      for (const auto& e : batch.events) ok.envelopes.push_back(e.envelope);
+    }
     batch.done = [to, ok, self, counter = appending_](
                      const std::expected<std::uint64_t, std::error_code>& r) mutable {
       counter->fetch_sub(1, std::memory_order_acq_rel);
@@ -214,6 +217,7 @@ class aggregate_core {
       return;
     }
     for (const auto& e : events) Traits::evolve(state_, e);
+    ok.envelopes.clear();  // the remembered outcome carries no events
     remember(req.command_id, ok);
   }
 

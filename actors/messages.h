@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -33,6 +34,7 @@ struct basic_request {
   Body body;
   std::string correlation_id;  // the root customer call; empty: the stream's own id
   std::string target;          // agent and queue commands: the agent id / queue name
+  bool with_events = false;    // reply with the envelopes appended (the routing actor folds them)
 };
 using command_request = basic_request<domain::command_body>;
 
@@ -65,6 +67,8 @@ struct command_result {
   std::uint64_t stream_version = 0;    // the stream's version after the command
   std::uint32_t events = 0;
   bool replayed = false;               // an idempotent repeat: this is the first outcome
+  // With `with_events`: the envelopes this command appended (log positions not stamped).
+  std::vector<std::string> envelopes;
 };
 
 // Sent by the log writer (via its callback) to the call actor when an append failed.

@@ -15,7 +15,9 @@
 namespace {
 
 void crash_and_check(const std::string& durability) {
-  const std::string dir = ::testing::TempDir() + "/engine-crash-" + durability;
+  // The pid keeps concurrent runs of this suite (two checkouts, one machine) apart.
+  const std::string dir = ::testing::TempDir() + "/engine-crash-" + std::to_string(getpid()) +
+                          "-" + durability;
   std::filesystem::remove_all(dir);
   const std::string command = std::string(CRASH_CHILD) + " " + dir + " " + durability;
   int out[2];

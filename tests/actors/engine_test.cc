@@ -2,6 +2,8 @@
 // expected versions, recovery after restart, passivation, and the demo scenario.
 #include <filesystem>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "actors/engine.h"
@@ -17,7 +19,7 @@ namespace cmd = domain::cmd;
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/engine-" +
+    dir_ = ::testing::TempDir() + "/engine-" + std::to_string(getpid()) + "-" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
     start();
@@ -219,6 +221,21 @@ TEST_F(EngineTest, AgentStateIsRecoveredAfterARestart) {
   auto again = engine_->execute(to_agent("bob", reserve_offer{"o2", "c2"}));
   EXPECT_EQ(domain::rule_name(again.rule), "agent_at_capacity");
   EXPECT_EQ(engine_->execute(to_agent("bob", accept_offer{"o1"})).status, outcome::accepted);
+}
+
+TEST_F(EngineTest, ARequestWithEventsGetsTheEnvelopesItAppended) {
+  using namespace domain::agent_cmd;
+  auto req = to_agent("carol", set_presence{domain::presence::available});
+  req.with_events = true;
+  auto r = engine_->execute(std::move(req));
+  ASSERT_EQ(r.status, outcome::accepted) << r.detail;
+  ASSERT_EQ(r.envelopes.size(), r.events);
+  auto d = schemas::decode(r.envelopes.front());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->meta.stream_id, "carol");
+  EXPECT_TRUE(std::holds_alternative<domain::agent_event_body>(d->payload));
+  auto plain = engine_->execute(to_agent("carol", set_presence{domain::presence::offline}));
+  EXPECT_TRUE(plain.envelopes.empty());
 }
 
 TEST_F(EngineTest, CommandsForUnknownAgentsAndQueuesAreRefused) {

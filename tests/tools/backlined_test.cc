@@ -20,7 +20,7 @@ struct run_result {
 // Runs backlined with `args`; when `stop_after_ms` > 0, sends SIGTERM after that long.
 // ctest runs tests of one binary in parallel processes: every path carries the test's name.
 std::string test_path(const std::string& what) {
-  return ::testing::TempDir() + "/backlined-" +
+  return ::testing::TempDir() + "/backlined-" + std::to_string(getpid()) + "-" +
          ::testing::UnitTest::GetInstance()->current_test_info()->name() + "." + what;
 }
 
