@@ -9,6 +9,7 @@
 #include "actors/directory_loader.h"
 #include "actors/domain/directory.h"
 #include "actors/router.h"
+#include "actors/routing_actor.h"
 #include "eventlog/log.h"
 #include "schemas/codec.h"
 
@@ -21,6 +22,7 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
   router_actor router;
+  routing_actor routing;
 };
 
 namespace {
@@ -129,6 +131,14 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   rc->call = std::move(call);
   rc->streams = std::move(streams);
   p->router = spawn_router(*p->system, std::move(rc));
+  auto routing = std::make_shared<routing_actor_config>();
+  routing->log = p->log.get();
+  routing->directory = p->directory;
+  routing->clock_us = options.clock_us;
+  routing->tenant = p->directory->call_center;
+  routing->ring_timeout_ms = options.ring_timeout_ms;
+  routing->steps_in_flight_max = options.routing_steps_in_flight_max;
+  p->routing = spawn_routing_actor(*p->system, p->router, std::move(routing));
   return std::unique_ptr<engine>(new engine(std::move(p)));
 }
 
@@ -137,9 +147,13 @@ engine::engine(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 engine::~engine() {
   {
     caf::scoped_actor self{*impl_->system};
+    // The routing actor first: it sends commands to the router.
+    self->send_exit(impl_->routing, caf::exit_reason::user_shutdown);
+    self->wait_for(impl_->routing);
     self->request(impl_->router, std::chrono::seconds(10), shutdown_atom::value)
         .receive([](caf::atom_value) {}, [](const caf::error&) {});
   }
+  impl_->routing = nullptr;
   impl_->router = nullptr;
   // Commit what is queued and run its callbacks (replies) while the actor system still exists;
   // an actor that appends after this gets errc::closed. Then stop the actors, then the log.
@@ -150,6 +164,7 @@ engine::~engine() {
 
 caf::actor_system& engine::system() { return *impl_->system; }
 router_actor engine::router() const { return impl_->router; }
+routing_actor engine::routing() const { return impl_->routing; }
 eventlog::log& engine::log() { return *impl_->log; }
 const domain::directory& engine::directory() const { return *impl_->directory; }
 std::int64_t engine::now_us() const { return impl_->options.clock_us(); }
@@ -192,6 +207,17 @@ command_result engine::execute(agent_request request, std::chrono::milliseconds 
 }
 command_result engine::execute(queue_request request, std::chrono::milliseconds timeout) {
   return request_and_wait(*impl_->system, impl_->router, std::move(request), timeout);
+}
+
+route_result engine::route(domain::routing_request request, std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{*impl_->system};
+  route_result out{domain::route_outcome::refused, {}, {}, {}, {}, domain::errc::ok, "no reply"};
+  self->request(impl_->routing, timeout, route_atom::value, std::move(request))
+      .receive([&](const route_result& r) { out = r; },
+               [&](const caf::error& e) {
+                 out.detail = "the routing actor did not answer: " + self->system().render(e);
+               });
+  return out;
 }
 
 std::string new_id(std::int64_t unix_us) {

@@ -37,6 +37,8 @@ struct engine_options {
   std::string scheduler_policy = "stealing";
   std::chrono::milliseconds idle_timeout{30'000};
   std::size_t log_queue_requests_max = 65'536;
+  std::int64_t ring_timeout_ms = 20'000;         // routing: how long an offer rings
+  std::size_t routing_steps_in_flight_max = 4096;  // routing: beyond, requests are refused
 };
 
 class engine {
@@ -50,6 +52,8 @@ class engine {
 
   caf::actor_system& system();
   router_actor router() const;
+  // The routing actor (actors/routing_actor.h): internal and customer calls, offers, callbacks.
+  routing_actor routing() const;
   eventlog::log& log();
   const domain::directory& directory() const;
   std::int64_t now_us() const;
@@ -66,6 +70,11 @@ class engine {
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
   command_result execute(queue_request request,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // Sends a routing request and waits for its answer. A CAF error comes back as `refused` with
+  // the error in `detail`.
+  route_result route(domain::routing_request request,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   struct impl;
 

@@ -17,6 +17,7 @@
 #include "actors/domain/agent.h"
 #include "actors/domain/call.h"
 #include "actors/domain/queue.h"
+#include "actors/domain/routing_protocol.h"
 
 namespace backline::eventlog {
 class log;
@@ -108,6 +109,34 @@ using router_actor = caf::typed_actor<
     // Stops every stream actor, then the router; replies once they were told to stop.
     caf::replies_to<shutdown_atom>::with<caf::atom_value>>;
 
+// The routing actor (actors/routing_actor.h): requests from outside and the agent console.
+using route_atom = caf::atom_constant<caf::atom("route")>;
+using accept_atom = caf::atom_constant<caf::atom("accept")>;
+using decline_atom = caf::atom_constant<caf::atom("decline")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using pump_atom = caf::atom_constant<caf::atom("pump")>;
+
+// The answer to a routing request, sent once the request's steps ran (the offer, the enqueue or
+// the callback request is durable). `detail` also says when a step was refused by a race.
+struct route_result {
+  domain::route_outcome outcome = domain::route_outcome::done;
+  std::string agent, queue, callback_id;
+  std::string offer_id;  // ringing: the offer the agent's console accepts or declines
+  domain::errc rule = domain::errc::ok;  // refused: the rule
+  std::string detail;
+};
+
+using routing_actor = caf::typed_actor<
+    caf::replies_to<route_atom, domain::routing_request>::with<route_result>,
+    // The agent's console: accept or decline an offer (agent id, offer id).
+    caf::replies_to<accept_atom, std::string, std::string>::with<command_result>,
+    caf::replies_to<decline_atom, std::string, std::string>::with<command_result>,
+    // Commands that routing must see (presence, wrap-up, ending a call): sent on to the router
+    // and their events folded into the routing view.
+    caf::replies_to<command_atom, agent_request>::with<command_result>,
+    caf::replies_to<command_atom, command_request>::with<command_result>,
+    caf::reacts_to<tick_atom, std::uint64_t>, caf::reacts_to<pump_atom>>;
+
 }  // namespace backline::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_request)
@@ -116,3 +145,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::queue_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::append_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::router_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::route_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::domain::routing_request)

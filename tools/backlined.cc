@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "actors/engine.h"
 #include "actors/domain/directory.h"
@@ -26,12 +27,9 @@ void say(const std::string& line) {
   if (tty) {
     fmt::print(stderr, "backlined: {}\n", line);
   } else {
-    std::string escaped;
-    for (char c : line) {
-      if (c == '"' || c == '\\') escaped += '\\';
-      escaped += c;
-    }
-    fmt::print(stderr, "{{\"component\":\"backlined\",\"msg\":\"{}\"}}\n", escaped);
+    const auto msg = nlohmann::json(line).dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace);
+    fmt::print(stderr, "{{\"component\":\"backlined\",\"msg\":{}}}\n", msg);
   }
 }
 
@@ -92,8 +90,9 @@ The engine recovers its state from the log in --data on every start.)");
   options.fsync_per_batch = durability == "fsync";
   options.directory_file = directory;
   options.scheduler_threads = threads;
-  say(fmt::format("opening the event log in {} (durability: {})", data,
-                  options.fsync_per_batch ? "fsync per batch" : "WAL without sync"));
+  say(fmt::format("starting: event log in {} (durability: {}), directory {}", data,
+                  options.fsync_per_batch ? "fsync per batch" : "WAL without sync",
+                  directory.empty() ? "(none)" : directory));
   auto engine = backline::actors::engine::start(options);
   if (!engine) {
     say("cannot start: " + engine.error());

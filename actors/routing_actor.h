@@ -1,0 +1,48 @@
+#pragma once
+// The routing actor: runs the pure routing protocol (actors/domain/routing_protocol.h) over the
+// real agent, queue and call actors and the log. It owns the one `routing_view`; nothing else
+// reads or writes it.
+//
+//   client ──route──► routing actor: request(view) -> steps
+//                       each step: its commands in order ──command──► router ──► aggregate
+//                       each reply (with_events): fold the envelopes, apply(view), next command
+//                       a refusal: on_refused(view), the step stops
+//                     after steps: next_commands(view) (coalesced, one pump at a time)
+//                     one timer armed for next_deadline_us(view) (ring timeouts, overflow)
+//   client ◄──route_result── once the request's own steps ran (durable)
+//
+// Steps run concurrently (they mostly touch different streams); the protocol tolerates the
+// races this allows, since the agent aggregate is the only place capacity is reserved.
+// Bounded: at most `steps_in_flight_max` steps in flight; beyond that a route request is
+// answered `refused` with detail "overloaded" (its commands are not sent).
+// Start: the view folds every directory agent's and queue's stream, so presence and waiting
+// calls survive a restart. Ids the protocol draws get a prefix from the clock at start, so a
+// restarted actor does not reuse the previous activation's offer and command ids.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "actors/messages.h"
+
+namespace backline::domain {
+struct directory;
+}
+
+namespace backline::actors {
+
+struct routing_actor_config {
+  eventlog::log* log = nullptr;  // REQUIRES: outlives the actor (read at start only)
+  std::shared_ptr<const domain::directory> directory;
+  std::function<std::int64_t()> clock_us;
+  std::string tenant;
+  std::int64_t ring_timeout_ms = domain::ring_timeout_ms_default;
+  std::size_t steps_in_flight_max = 4096;
+  std::chrono::milliseconds command_timeout{10'000};  // one command through the router
+};
+
+routing_actor spawn_routing_actor(caf::actor_system& system, router_actor router,
+                                  std::shared_ptr<const routing_actor_config> config);
+
+}  // namespace backline::actors
