@@ -33,12 +33,13 @@ std::string root_of(router_state& st, const command_request& req, const std::str
 }
 
 // The actor of a directory entry, spawned on first use; null when the directory lacks it.
-template <class Handle, class Spawn>
+// `known` is asked only on a miss: the directory lookup is a linear scan.
+template <class Handle, class Known, class Spawn>
 Handle* entry_actor(std::unordered_map<std::string, Handle>& actors, const std::string& id,
-                    bool known, Spawn spawn) {
+                    Known known, Spawn spawn) {
   auto it = actors.find(id);
   if (it != actors.end()) return &it->second;
-  if (!known) return nullptr;
+  if (!known()) return nullptr;
   return &actors.emplace(id, spawn()).first->second;
 }
 
@@ -76,7 +77,7 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
         [self](command_atom, agent_request& req) -> caf::result<command_result> {
           auto& st = self->state;
           const std::string& id = req.target;
-          const bool known = st.config->streams->directory->find_agent(id) != nullptr;
+          auto known = [&] { return st.config->streams->directory->find_agent(id) != nullptr; };
           auto* actor = entry_actor(st.agents, id, known, [&] {
             return spawn_agent_actor(self->system(), id, self, st.config->streams);
           });
@@ -90,7 +91,7 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
         [self](command_atom, queue_request& req) -> caf::result<command_result> {
           auto& st = self->state;
           const std::string& name = req.target;
-          const bool known = st.config->streams->directory->find_queue(name) != nullptr;
+          auto known = [&] { return st.config->streams->directory->find_queue(name) != nullptr; };
           auto* actor = entry_actor(st.queues, name, known, [&] {
             return spawn_queue_actor(self->system(), name, self, st.config->streams);
           });
