@@ -206,7 +206,7 @@ class aggregate_core {
       send_reply(to, command_result{outcome::failed, domain::errc::ok, r.error().message(),
                                     ok.stream_id});
       caf::anon_send(caf::actor_cast<caf::actor>(self), committed_atom::value,
-                     append_outcome{0, 0, r.error().value()});
+                     append_failed{r.error().value()});
     };
     appending_->fetch_add(1, std::memory_order_acq_rel);
     if (auto err = config_->log->append(std::move(batch)); err) {

@@ -103,7 +103,7 @@ call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, rout
           st.core->handle(req, detail::reply_address_of(promise), ctx, self->ctrl());
           return promise;  // answered by send_reply, maybe from the log's writer thread
         },
-        [self](committed_atom, const append_outcome&) {
+        [self](committed_atom, const append_failed&) {
           // An append failed: this state holds events the log does not.
           stop(self, caf::sec::runtime_error);
         },

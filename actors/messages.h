@@ -72,11 +72,10 @@ struct command_result {
   std::vector<std::string> envelopes;
 };
 
-// Sent by the log writer (via its callback) to the call actor when an append failed.
-struct append_outcome {
-  std::uint64_t token = 0;
-  std::uint64_t first_position = 0;
-  int error = 0;  // eventlog::errc value, 0 on success
+// Sent from the log's writer thread (an append's `done` callback) to the stream actor whose
+// append failed: its state is then ahead of the log and it must stop (crash-only).
+struct append_failed {
+  int error = 0;  // eventlog::errc value
 };
 
 using command_atom = caf::atom_constant<caf::atom("command")>;
@@ -89,7 +88,7 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 // One conversation (stream "call/<root id>").
 using call_actor = caf::typed_actor<
     caf::replies_to<command_atom, command_request>::with<command_result>,
-    caf::reacts_to<committed_atom, append_outcome>, caf::reacts_to<idle_atom>>;
+    caf::reacts_to<committed_atom, append_failed>, caf::reacts_to<idle_atom>>;
 
 struct router_stats {
   std::uint64_t active_calls = 0, spawned = 0, passivated = 0, routed = 0;
@@ -143,7 +142,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::agent_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::queue_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::command_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::append_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::append_failed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::router_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::route_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::domain::routing_request)

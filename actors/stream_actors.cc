@@ -82,7 +82,7 @@ Handle spawn_stream(caf::actor_system& system, std::string kind, std::string id,
                           make_context(*st.config, st.config->stream.clock_us()), self->ctrl());
           return promise;
         },
-        [self](committed_atom, const append_outcome&) { stop(self); }};
+        [self](committed_atom, const append_failed&) { stop(self); }};
   };
   return system.spawn(fn);
 }

@@ -20,10 +20,10 @@ namespace backline::actors {
 
 using agent_actor =
     caf::typed_actor<caf::replies_to<command_atom, agent_request>::with<command_result>,
-                     caf::reacts_to<committed_atom, append_outcome>>;
+                     caf::reacts_to<committed_atom, append_failed>>;
 using queue_actor =
     caf::typed_actor<caf::replies_to<command_atom, queue_request>::with<command_result>,
-                     caf::reacts_to<committed_atom, append_outcome>>;
+                     caf::reacts_to<committed_atom, append_failed>>;
 
 struct stream_actors_config {
   stream_actor_config stream;
