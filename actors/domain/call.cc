@@ -15,7 +15,15 @@ using namespace rules;
 decision decide_create(const call_state& s, const cmd::create_call& c, const decide_context& ctx) {
   if (auto ok = check_id("voice_call_id", c.voice_call_id); !ok) return std::unexpected(ok.error());
   if (s.exists()) {
-    if (s.find(c.voice_call_id) != nullptr) return events{};  // a repeat: nothing new
+    // A repeat (same facts) changes nothing; the same id with other facts is a conflict.
+    if (const segment* g = s.find(c.voice_call_id)) {
+      const bool same = g->type == c.type && g->method == c.method && g->from == c.from &&
+                        g->to == c.to && g->vendor_call_key == c.vendor_call_key &&
+                        g->initiator_agent == c.initiator_agent;
+      if (same) return events{};
+      return reject(errc::call_already_exists,
+                    fmt::format("voice call {} already exists with other facts", c.voice_call_id));
+    }
     return reject(errc::call_already_exists,
                   fmt::format("stream {} already holds another conversation", s.id));
   }

@@ -155,6 +155,15 @@ TEST(CreateCall, AStreamHoldsOneConversation) {
   EXPECT_EQ(f.rule(inbound_call("C2")), "call_already_exists");
 }
 
+TEST(CreateCall, TheSameIdWithOtherFactsIsAConflict) {
+  call_fixture f;
+  f.run(inbound_call("C"));
+  cmd::create_call other = inbound_call("C");
+  other.from = "+15559999999";
+  EXPECT_EQ(f.rule(other), "call_already_exists");
+  EXPECT_EQ(f.state.version, 2u);
+}
+
 TEST(CreateCall, AgentDialledCallsNeedAKnownInitiator) {
   call_fixture f;
   EXPECT_EQ(f.rule(outbound_call("C", "")), "invalid_argument");
