@@ -1,10 +1,13 @@
 #pragma once
 // Private helpers shared by the codec's .cc files. Not part of the module's contract.
 
+#include <array>
 #include <cstddef>
 #include <expected>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "actors/domain/agent.h"
@@ -114,7 +117,7 @@ std::expected<domain::event_body, errc> decode_event_body(fb::EventBody type, co
 
 // Agent and queue events have their own ranges of union tags: the tag of alternative I of
 // domain::agent_event_body is agent_event_tag_base + I, of domain::queue_event_body
-// queue_event_tag_base + I (checked at compile time in agent_codec.cc / queue_codec.cc).
+// queue_event_tag_base + I (checked at compile time by event_union below).
 inline constexpr std::size_t agent_event_tag_base = 100;
 inline constexpr std::size_t queue_event_tag_base = 200;
 static_assert(agent_event_tag_base + std::variant_size_v<domain::agent_event_body> <=
@@ -155,6 +158,56 @@ struct offset_target;
 template <class T>
 struct offset_target<flatbuffers::Offset<T>> {
   using type = T;
+};
+
+// One range of the EventBody union <-> one domain event variant: the tag of alternative I is
+// `base + I` and `Tables` lists the tables in the variant's order (both checked at compile time).
+// `Fns` forwards to the codec file's overload sets: static encode(builder&, const Alt&) ->
+// Offset<Table> and decode(const Table&, reader&) -> Alt.
+template <class Variant, class Tables, std::size_t base, class Fns>
+struct event_union {
+  static_assert(std::tuple_size_v<Tables> == std::variant_size_v<Variant>);
+
+  static std::pair<fb::EventBody, offset<void>> encode(builder& b, const Variant& e) {
+    return std::visit(
+        [&b](const auto& v) {
+          using table_t = typename offset_target<decltype(Fns::encode(b, v))>::type;
+          using event_t = std::decay_t<decltype(v)>;
+          constexpr auto tag = fb::EventBodyTraits<table_t>::enum_value;
+          static_assert(static_cast<std::size_t>(tag) == base + variant_index<Variant, event_t>(),
+                        "EventBody tag must equal the range's base + the variant index");
+          return std::pair(tag, Fns::encode(b, v).Union());
+        },
+        e);
+  }
+
+  static std::expected<Variant, errc> decode(fb::EventBody type, const void* table) {
+    const auto tag = static_cast<std::size_t>(type);
+    if (tag < base || tag - base >= decoders.size()) return std::unexpected(errc::unknown_body);
+    if (table == nullptr) return std::unexpected(errc::verification_failed);
+    reader r;
+    Variant e = decoders[tag - base](table, r);
+    if (r.invalid_value) return std::unexpected(errc::invalid_value);
+    return e;
+  }
+
+ private:
+  template <std::size_t I>
+  static Variant decode_one(const void* table, reader& r) {
+    using table_t = std::tuple_element_t<I, Tables>;
+    static_assert(static_cast<std::size_t>(fb::EventBodyTraits<table_t>::enum_value) == base + I,
+                  "EventBody tag must equal the range's base + the variant index");
+    auto e = Fns::decode(*static_cast<const table_t*>(table), r);
+    static_assert(std::is_same_v<decltype(e), std::variant_alternative_t<I, Variant>>);
+    return e;
+  }
+  template <std::size_t... I>
+  static constexpr auto make_decoders(std::index_sequence<I...>) {
+    using fn = Variant (*)(const void*, reader&);
+    return std::array<fn, sizeof...(I)>{&decode_one<I>...};
+  }
+  static constexpr auto decoders =
+      make_decoders(std::make_index_sequence<std::tuple_size_v<Tables>>());
 };
 
 }  // namespace backline::schemas::detail

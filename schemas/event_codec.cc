@@ -256,49 +256,28 @@ using event_tables = std::tuple<
     fb::SupervisorLeft, fb::CallEnded, fb::WrapUpRecorded, fb::TranscriptMessageAdded,
     fb::ConversationEventRecorded, fb::RecordingStarted, fb::RecordingPaused, fb::RecordingResumed,
     fb::RecordingStopped, fb::AttributesUpdated>;
-static_assert(std::tuple_size_v<event_tables> == std::variant_size_v<domain::event_body>);
 
-template <std::size_t I>
-domain::event_body decode_one(const void* table, reader& r) {
-  using table_t = std::tuple_element_t<I, event_tables>;
-  static_assert(static_cast<std::size_t>(fb::EventBodyTraits<table_t>::enum_value) == I + 1,
-                "EventBody tag must equal the event_body alternative index + 1");
-  auto e = from_fb(*static_cast<const table_t*>(table), r);
-  static_assert(std::is_same_v<decltype(e), std::variant_alternative_t<I, domain::event_body>>);
-  return e;
-}
-
-template <std::size_t... I>
-constexpr auto make_decoders(std::index_sequence<I...>) {
-  using fn = domain::event_body (*)(const void*, reader&);
-  return std::array<fn, sizeof...(I)>{&decode_one<I>...};
-}
-constexpr auto decoders =
-    make_decoders(std::make_index_sequence<std::tuple_size_v<event_tables>>());
+// The overload sets above, for detail::event_union.
+struct fns {
+  template <class E>
+  static auto encode(builder& b, const E& e) {
+    return to_fb(b, e);
+  }
+  template <class T>
+  static auto decode(const T& t, reader& r) {
+    return from_fb(t, r);
+  }
+};
+using codec = event_union<domain::event_body, event_tables, 1, fns>;
 
 }  // namespace
 
 std::pair<fb::EventBody, offset<void>> encode_event_body(builder& b, const domain::event_body& e) {
-  return std::visit(
-      [&b](const auto& v) {
-        using table_t = typename offset_target<decltype(to_fb(b, v))>::type;
-        using event_t = std::decay_t<decltype(v)>;
-        constexpr auto tag = fb::EventBodyTraits<table_t>::enum_value;
-        static_assert(static_cast<std::size_t>(tag) ==
-                      variant_index<domain::event_body, event_t>() + 1);
-        return std::pair(tag, to_fb(b, v).Union());
-      },
-      e);
+  return codec::encode(b, e);
 }
 
 std::expected<domain::event_body, errc> decode_event_body(fb::EventBody type, const void* table) {
-  const auto tag = static_cast<std::size_t>(type);
-  if (tag == 0 || tag > decoders.size()) return std::unexpected(errc::unknown_body);
-  if (table == nullptr) return std::unexpected(errc::verification_failed);
-  reader r;
-  domain::event_body e = decoders[tag - 1](table, r);
-  if (r.invalid_value) return std::unexpected(errc::invalid_value);
-  return e;
+  return codec::decode(type, table);
 }
 
 }  // namespace backline::schemas::detail

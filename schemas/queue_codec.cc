@@ -84,55 +84,30 @@ evt::offer_timed_out from_fb(const fb::QueueOfferTimedOut& t, reader&) {
 using queue_tables = std::tuple<fb::Enqueued, fb::Dequeued, fb::Abandoned, fb::RoutingCleared,
                                 fb::Overflowed, fb::CustomerCallbackRequested, fb::QueueOfferMade,
                                 fb::QueueOfferDeclined, fb::QueueOfferTimedOut>;
-static_assert(std::tuple_size_v<queue_tables> == std::variant_size_v<domain::queue_event_body>);
 
-template <std::size_t I>
-domain::queue_event_body decode_one(const void* table, reader& r) {
-  using table_t = std::tuple_element_t<I, queue_tables>;
-  static_assert(static_cast<std::size_t>(fb::EventBodyTraits<table_t>::enum_value) ==
-                    queue_event_tag_base + I,
-                "EventBody tag must equal queue_event_tag_base + the queue_event_body index");
-  auto e = from_fb(*static_cast<const table_t*>(table), r);
-  static_assert(
-      std::is_same_v<decltype(e), std::variant_alternative_t<I, domain::queue_event_body>>);
-  return e;
-}
-
-template <std::size_t... I>
-constexpr auto make_decoders(std::index_sequence<I...>) {
-  using fn = domain::queue_event_body (*)(const void*, reader&);
-  return std::array<fn, sizeof...(I)>{&decode_one<I>...};
-}
-constexpr auto decoders =
-    make_decoders(std::make_index_sequence<std::tuple_size_v<queue_tables>>());
+// The overload sets above, for detail::event_union.
+struct fns {
+  template <class E>
+  static auto encode(builder& b, const E& e) {
+    return to_fb(b, e);
+  }
+  template <class T>
+  static auto decode(const T& t, reader& r) {
+    return from_fb(t, r);
+  }
+};
+using codec = event_union<domain::queue_event_body, queue_tables, queue_event_tag_base, fns>;
 
 }  // namespace
 
 std::pair<fb::EventBody, offset<void>> encode_queue_event_body(builder& b,
                                                                const domain::queue_event_body& e) {
-  return std::visit(
-      [&b](const auto& v) {
-        using table_t = typename offset_target<decltype(to_fb(b, v))>::type;
-        using event_t = std::decay_t<decltype(v)>;
-        constexpr auto tag = fb::EventBodyTraits<table_t>::enum_value;
-        static_assert(static_cast<std::size_t>(tag) ==
-                      queue_event_tag_base + variant_index<domain::queue_event_body, event_t>());
-        return std::pair(tag, to_fb(b, v).Union());
-      },
-      e);
+  return codec::encode(b, e);
 }
 
 std::expected<domain::queue_event_body, errc> decode_queue_event_body(fb::EventBody type,
                                                                       const void* table) {
-  const auto tag = static_cast<std::size_t>(type);
-  if (tag < queue_event_tag_base || tag - queue_event_tag_base >= decoders.size()) {
-    return std::unexpected(errc::unknown_body);
-  }
-  if (table == nullptr) return std::unexpected(errc::verification_failed);
-  reader r;
-  domain::queue_event_body e = decoders[tag - queue_event_tag_base](table, r);
-  if (r.invalid_value) return std::unexpected(errc::invalid_value);
-  return e;
+  return codec::decode(type, table);
 }
 
 }  // namespace backline::schemas::detail
