@@ -713,6 +713,7 @@ std::expected<domain::directory, load_error> load_directory(std::string_view tom
   domain::directory d = l.load(root);
   std::vector<load_problem> problems = l.take_problems();
   if (!problems.empty()) return std::unexpected(make_error(source_name, std::move(problems)));
+  d.reindex();
   return d;
 }
 

@@ -137,6 +137,7 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   routing->clock_us = options.clock_us;
   routing->tenant = p->directory->call_center;
   routing->ring_timeout_ms = options.ring_timeout_ms;
+  routing->virtual_timers = options.virtual_timers;
   routing->steps_in_flight_max = options.routing_steps_in_flight_max;
   p->routing = spawn_routing_actor(*p->system, p->router, std::move(routing));
   return std::unique_ptr<engine>(new engine(std::move(p)));

@@ -32,6 +32,9 @@ struct engine_options {
   bool fsync_per_batch = false;      // false: WAL without sync
   std::string directory_file;        // TOML; empty: an empty directory (no agents)
   std::function<std::int64_t()> clock_us;  // default: the system clock
+  // Routing timers on virtual time (tests): none is armed; after moving `clock_us`, send
+  // routing() a tick_atom with generation 0.
+  bool virtual_timers = false;
   std::size_t scheduler_threads = 0;       // 0: one per core but one (kept for the log writer)
   // "stealing" (CAF's default) or "sharing" (one queue; threads sleep when idle).
   std::string scheduler_policy = "stealing";

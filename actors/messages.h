@@ -114,6 +114,7 @@ using accept_atom = caf::atom_constant<caf::atom("accept")>;
 using decline_atom = caf::atom_constant<caf::atom("decline")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 // The answer to a routing request, sent once the request's steps ran (the offer, the enqueue or
 // the callback request is durable). `detail` also says when a step was refused by a race.
@@ -134,7 +135,10 @@ using routing_actor = caf::typed_actor<
     // and their events folded into the routing view.
     caf::replies_to<command_atom, agent_request>::with<command_result>,
     caf::replies_to<command_atom, command_request>::with<command_result>,
-    caf::reacts_to<tick_atom, std::uint64_t>, caf::reacts_to<pump_atom>>;
+    // Timers: `tick` with generation 0 says "the injected clock moved, look again" (tests on
+    // virtual time send it); the actor's own timers send the generation they armed.
+    caf::reacts_to<tick_atom, std::uint64_t>, caf::reacts_to<pump_atom>,
+    caf::reacts_to<sweep_atom>>;
 
 }  // namespace backline::actors
 

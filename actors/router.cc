@@ -33,7 +33,7 @@ std::string root_of(router_state& st, const command_request& req, const std::str
 }
 
 // The actor of a directory entry, spawned on first use; null when the directory lacks it.
-// `known` is asked only on a miss: the directory lookup is a linear scan.
+// `known` is asked only on a miss.
 template <class Handle, class Known, class Spawn>
 Handle* entry_actor(std::unordered_map<std::string, Handle>& actors, const std::string& id,
                     Known known, Spawn spawn) {

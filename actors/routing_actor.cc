@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <deque>
 #include <limits>
 #include <set>
 
@@ -34,6 +35,16 @@ struct step_run {
 };
 using run_ptr = std::shared_ptr<step_run>;
 
+// A command sent to the router and not answered yet. Commands are sent without a CAF timeout
+// (one clock entry per command made CAF's timer thread a tenth of the routing bench); the
+// watchdog below answers for an aggregate that never replies.
+struct pending_reply {
+  std::function<void(command_result)> then;
+  std::int64_t sent_us = 0;
+  bool answered = false;
+};
+using pending_ptr = std::shared_ptr<pending_reply>;
+
 struct routing_state {
   static inline const char* name = "routing";
   std::shared_ptr<const routing_actor_config> config;
@@ -47,11 +58,21 @@ struct routing_state {
   std::uint64_t timer_generation = 0;
   std::int64_t timer_at_us = no_timer;
   std::set<std::string, std::less<>> callback_agents;  // agents with pending callback requests
+  std::deque<pending_ptr> unanswered;  // in send order, so the oldest is at the front
+  bool sweep_armed = false;
 };
 using self_ptr = routing_actor::stateful_pointer<routing_state>;
 
 std::int64_t now(const routing_state& st) {
   return st.config->clock_us();
+}
+
+// The watchdog's time: real time even when the routing clock is virtual (a test's clock jump
+// must not fail the commands in flight).
+std::int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 void release(group& g) {
@@ -96,16 +117,57 @@ basic_request<Body> make_request(routing_state& st, Body body, std::string targe
   return r;
 }
 
-// Sends one command to the router; `then` gets its result (a CAF error becomes `failed`).
+void arm_sweep(self_ptr self);
+
+// Sends one command to the router; `then` gets its result exactly once: the reply, a CAF error,
+// or `failed` from the watchdog when no reply came within config->command_timeout.
 template <class Request, class Then>
 void send_request(self_ptr self, Request req, Then then) {
-  self->request(self->state.router, self->state.config->command_timeout, command_atom::value,
-                std::move(req))
-      .then([then](command_result& r) mutable { then(std::move(r)); },
-            [self, then](caf::error& e) mutable {
-              then(command_result{outcome::failed, domain::errc::ok,
-                                  "the router did not answer: " + self->system().render(e)});
-            });
+  auto& st = self->state;
+  auto p = std::make_shared<pending_reply>(pending_reply{std::move(then), steady_us(), false});
+  st.unanswered.push_back(p);
+  arm_sweep(self);
+  self->request(st.router, caf::infinite, command_atom::value, std::move(req))
+      .then(
+          [p](command_result& r) {
+            if (p->answered) return;  // the watchdog answered already
+            p->answered = true;
+            p->then(std::move(r));
+          },
+          [self, p](caf::error& e) {
+            if (p->answered) return;
+            p->answered = true;
+            p->then(command_result{outcome::failed, domain::errc::ok,
+                                   "the router did not answer: " + self->system().render(e)});
+          });
+}
+
+void arm_sweep(self_ptr self) {
+  auto& st = self->state;
+  if (st.sweep_armed) return;
+  st.sweep_armed = true;
+  self->delayed_send(self, std::chrono::seconds(1), sweep_atom::value);
+}
+
+// The watchdog: drops answered commands from the front and fails the ones older than the
+// command timeout, so a step never waits forever on an aggregate that died with it.
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  st.sweep_armed = false;
+  const std::int64_t timeout_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(st.config->command_timeout).count();
+  const std::int64_t now_us = steady_us();
+  while (!st.unanswered.empty()) {
+    pending_ptr& p = st.unanswered.front();
+    if (!p->answered) {
+      if (now_us - p->sent_us < timeout_us) break;
+      p->answered = true;
+      p->then(command_result{outcome::failed, domain::errc::ok,
+                             "the aggregate did not answer within the command timeout"});
+    }
+    st.unanswered.pop_front();
+  }
+  if (!st.unanswered.empty()) arm_sweep(self);
 }
 
 template <class Then>
@@ -178,6 +240,7 @@ void arm_timer(self_ptr self) {
   auto deadline = domain::next_deadline_us(*st.view);
   if (!deadline || *deadline >= st.timer_at_us) return;
   st.timer_at_us = *deadline;
+  if (st.config->virtual_timers) return;  // the test's clock moves, then it sends a tick
   const std::int64_t delay_us = std::max<std::int64_t>(0, *deadline - now(st));
   self->delayed_send(self, std::chrono::microseconds(delay_us), tick_atom::value,
                      ++st.timer_generation);
@@ -191,8 +254,7 @@ bool worth_pumping(const routing_state& st, std::int64_t now_us) {
   if (!v.followups.empty()) return true;
   if (auto deadline = domain::next_deadline_us(v); deadline && *deadline <= now_us) return true;
   if (!v.dirty || v.free_agents.empty()) return false;
-  if (!st.callback_agents.empty()) return true;
-  return std::ranges::any_of(v.queues, [](const auto& q) { return !q.second.items.empty(); });
+  return !st.callback_agents.empty() || !v.waiting.empty();
 }
 
 void pump(self_ptr self) {
@@ -330,11 +392,13 @@ routing_actor spawn_routing_actor(caf::actor_system& system, router_actor router
             },
             [self](tick_atom, std::uint64_t generation) {
               auto& st = self->state;
-              if (generation != st.timer_generation) return;  // superseded by an earlier deadline
-              st.timer_at_us = no_timer;
+              // A generation other than the last armed: superseded by an earlier deadline.
+              if (generation != 0 && generation != st.timer_generation) return;
+              if (generation != 0 || st.timer_at_us <= now(st)) st.timer_at_us = no_timer;
               schedule_pump(self);
             },
-            [self](pump_atom) { pump(self); }};
+            [self](pump_atom) { pump(self); },
+            [self](sweep_atom) { sweep(self); }};
   };
   return system.spawn(fn);
 }

@@ -35,11 +35,15 @@ namespace backline::actors {
 struct routing_actor_config {
   eventlog::log* log = nullptr;  // REQUIRES: outlives the actor (read at start only)
   std::shared_ptr<const domain::directory> directory;
-  std::function<std::int64_t()> clock_us;
+  std::function<std::int64_t()> clock_us;  // the injected clock: every deadline is read from it
+  // Virtual time (tests): arm no real timers; whoever moves `clock_us` sends `tick_atom` with
+  // generation 0 and the actor acts on every deadline now due.
+  bool virtual_timers = false;
   std::string tenant;
   std::int64_t ring_timeout_ms = domain::ring_timeout_ms_default;
   std::size_t steps_in_flight_max = 4096;
-  std::chrono::milliseconds command_timeout{10'000};  // one command through the router
+  // One command through the router; checked by a watchdog every second, not a timer per command.
+  std::chrono::milliseconds command_timeout{10'000};
 };
 
 routing_actor spawn_routing_actor(caf::actor_system& system, router_actor router,

@@ -104,6 +104,7 @@ std::expected<body, errc> read_body(const fb::Envelope& e) {
     detail::reader r;
     domain::directory d = detail::from_fb(t->directory(), r);
     if (r.invalid_value) return std::unexpected(errc::invalid_value);
+    d.reindex();
     return body(std::move(d));
   }
   return as_body(detail::decode_event_body(e.body_type(), e.body()));

@@ -15,16 +15,12 @@ std::string_view to_string(route_outcome o) {
 }
 
 routing_view::routing_view(const directory& d, routing_config c) : dir(&d), config(std::move(c)) {
-  for (const auto& a : d.agents) {
-    agents.emplace(a.id, agent_state{});
-    entries.emplace(a.id, &a);
-  }
+  for (const auto& a : d.agents) agents.emplace(a.id, agent_state{});
   for (const auto& q : d.queues) queues.emplace(q.name, queue_state{});
 }
 
 const agent_entry* routing_view::agent_entry_of(std::string_view id) const {
-  auto it = entries.find(id);
-  return it == entries.end() ? nullptr : it->second;
+  return dir->find_agent(id);
 }
 
 namespace {

@@ -165,7 +165,6 @@ struct routing_view {
   std::uint64_t next_id = 1;
   std::map<std::string, agent_state, std::less<>> agents;            // every directory agent
   std::map<std::string, queue_state, std::less<>> queues;            // every directory queue
-  std::unordered_map<std::string_view, const agent_entry*> entries;  // into *dir
   std::set<std::string, std::less<>> free_agents;                    // available with a free slot
   std::map<std::string, offer_in_flight, std::less<>> offers;        // by offer id
   std::unordered_map<std::string, std::string> waiting;              // voice call -> queue

@@ -206,5 +206,34 @@ TEST(Directory, CopiesCompareEqualAndAnyFieldChangeIsSeen) {
   EXPECT_NE(copy, d);
 }
 
+TEST(DirectoryIndex, FindsWhatAScanFinds) {
+  directory scanned = make_directory();
+  directory indexed = scanned;
+  indexed.reindex();
+  for (const agent_entry& a : scanned.agents) {
+    EXPECT_EQ(indexed.find_agent(a.id), &indexed.agents[&a - scanned.agents.data()]);
+  }
+  EXPECT_EQ(indexed.find_extension("2101")->id, "ivan");
+  EXPECT_EQ(indexed.find_queue("General")->extension, "3000");
+  EXPECT_EQ(indexed.find_channel("+14155550100")->flow, "support_main");
+  EXPECT_EQ(indexed.find_agent("nobody"), nullptr);
+  EXPECT_EQ(indexed.find_extension("9999"), nullptr);
+  EXPECT_EQ(indexed.find_extension(""), nullptr);
+  EXPECT_EQ(indexed.find_queue("Nowhere"), nullptr);
+  EXPECT_EQ(indexed, scanned);  // the index is not part of the value
+}
+
+TEST(DirectoryIndex, LookupsStayCorrectAfterTheEntriesChange) {
+  directory d = make_directory();
+  d.reindex();
+  agent_of(d, "alice").id = "alicia";  // renamed after the index was built
+  EXPECT_EQ(d.find_agent("alice"), nullptr);
+  d.agents.push_back(make_agent("zed", "tier1"));  // added: the index is stale by count
+  EXPECT_EQ(d.find_agent("zed")->team, "tier1");
+  EXPECT_EQ(d.find_agent("alicia")->extension, "2001");
+  d.queues.erase(d.queues.begin());
+  EXPECT_EQ(d.find_queue("General"), nullptr);
+}
+
 }  // namespace
 }  // namespace backline::domain

@@ -69,6 +69,7 @@ domain::directory make_directory(const sim_config& config) {
     }
     d.channels.push_back(std::move(ch));
   }
+  d.reindex();
   return d;
 }
 
