@@ -1,5 +1,6 @@
 // Integration tests of the routing actor on the real engine and log, with the demo directory:
 // internal calls to agents and queues, accept, decline, callbacks, refusals, ring timeouts.
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -29,11 +30,15 @@ class RoutingActorTest : public ::testing::Test {
     engine_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void start(std::int64_t ring_timeout_ms = 20'000) {
+  void start(std::int64_t ring_timeout_ms = 20'000, bool virtual_time = false) {
     engine_options o;
     o.data_dir = dir_;
     o.directory_file = std::string(BACKLINE_SOURCE_DIR) + "/deploy/demo-callcenter.toml";
     o.ring_timeout_ms = ring_timeout_ms;
+    if (virtual_time) {
+      o.clock_us = [this] { return virtual_now_us_.load(); };
+      o.virtual_timers = true;
+    }
     auto e = engine::start(o);
     ASSERT_TRUE(e) << e.error();
     engine_ = std::move(*e);
@@ -124,8 +129,15 @@ class RoutingActorTest : public ::testing::Test {
     return id;
   }
 
+  // Moves the virtual clock and tells the routing actor to look at its deadlines again.
+  void advance(std::chrono::milliseconds by) {
+    virtual_now_us_ += std::chrono::duration_cast<std::chrono::microseconds>(by).count();
+    caf::anon_send(engine_->routing(), tick_atom::value, std::uint64_t{0});
+  }
+
   std::string dir_;
   std::unique_ptr<engine> engine_;
+  std::atomic<std::int64_t> virtual_now_us_{1'800'000'000'000'000};
 };
 
 std::string render(const route_result& r) {
@@ -192,6 +204,18 @@ TEST_F(RoutingActorTest, RingTimeoutRecordsAMissedOffer) {
   auto r = call("i1", "alice", "bob");
   ASSERT_EQ(r.outcome, route_outcome::ringing) << render(r);
   EXPECT_TRUE(eventually("agent/bob", "offer_timed_out"));
+}
+
+TEST_F(RoutingActorTest, RingTimeoutFollowsTheInjectedClockNotRealTime) {
+  start(/*ring_timeout_ms=*/20'000, /*virtual_time=*/true);
+  set_presence("bob", presence::available);
+  auto r = call("i1", "alice", "bob");
+  ASSERT_EQ(r.outcome, route_outcome::ringing) << render(r);
+  advance(std::chrono::milliseconds(19'999));
+  EXPECT_FALSE(eventually("agent/bob", "offer_timed_out", std::chrono::milliseconds(200)));
+  advance(std::chrono::milliseconds(1));  // 20 s of virtual time, a moment of real time
+  EXPECT_TRUE(eventually("agent/bob", "offer_timed_out"));
+  EXPECT_TRUE(eventually("call/i1", "call_ended"));
 }
 
 TEST_F(RoutingActorTest, RestartKeepsPresenceAndWaitingCalls) {
