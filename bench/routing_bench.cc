@@ -1,9 +1,10 @@
 // Routed internal calls through the routing actor, the agent and call actors and the log: with
-// 10,000 agents and 500 queues, lane i makes agent 2i call agent 2i+1 (internal_call) over and
-// over: route (the reply says ringing: the offer is durable) -> accept (answered) -> end_call
-// (work released) -> finish_wrap_up (available again). Only route -> accept counts in the figure;
-// the rest keeps the agents free so the run can go on. Anchor in the same run: the plain
-// command rate through the router (hold / resume on a few calls, as in commands_bench).
+// 10,000 agents and 500 queues, the agents form 5,000 caller/callee pairs (agent 2p calls agent
+// 2p+1). A routed call is what the issue names: route (internal_call; the reply says ringing once
+// the offer is durable) -> accept (the call is answered). The run goes in rounds: every pair gets
+// one routed call (timed), then every call is ended and wrapped up (not timed: that is call
+// teardown, not routing) so the agents are available for the next round. Anchor in the same run:
+// the plain command rate through the router (hold / resume on a few calls, as in commands_bench).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -52,41 +53,42 @@ struct totals {
   std::mutex mutex;
   std::uint64_t routed = 0, failures = 0;
   std::vector<double> offer_us;
+  std::vector<std::string> calls;
   std::string first_failure;
   std::size_t drivers_left = 0;
   std::promise<void> done;
 };
 
-enum class phase : std::uint8_t { idle, route, accept, end, wrap_up };
+enum class phase : std::uint8_t { idle, route, accept };
 
+// A lane places the calls of its pairs one after another.
 struct lane {
   phase at = phase::idle;
-  std::uint64_t n = 0;
+  std::vector<std::size_t> pairs;  // pair p: agent 2p calls agent 2p+1
+  std::size_t next = 0;            // the next pair to call
   std::string call, offer;
   clock_type::time_point sent;
 };
 
 // One driver actor owns a few lanes (a CAF 0.17 actor's bookkeeping grows with its outstanding
-// requests). Closed loop (rate 0): a lane starts its next call as soon as it is free again. Open
-// loop: every millisecond, start the calls owed at `rate` on free lanes.
+// requests). Closed loop (rate 0): a lane calls its next pair as soon as the last one was
+// answered. Open loop: every millisecond, start the calls owed at `rate` on free lanes.
 struct driver_state {
   actors::routing_actor routing;
-  std::size_t first_lane = 0;
   std::vector<lane> lanes;
   std::string tag;
   double rate = 0, owed = 0;
-  clock_type::time_point deadline, last_tick;
-  std::size_t outstanding = 0;
-  bool stopping = false, reported = false;
+  clock_type::time_point last_tick;
+  std::size_t outstanding = 0, lanes_left = 0;
+  bool reported = false;
   std::uint64_t routed = 0, failures = 0;
   std::vector<double> offer_us;
+  std::vector<std::string> calls;  // answered, for the teardown
   std::string first_failure;
   totals* out = nullptr;
 };
 using driver = caf::stateful_actor<driver_state>;
 using tick_atom = caf::atom_constant<caf::atom("btick")>;
-
-void step(driver* self, std::size_t i);
 
 void report(driver* self) {
   auto& st = self->state;
@@ -96,42 +98,50 @@ void report(driver* self) {
   st.out->routed += st.routed;
   st.out->failures += st.failures;
   st.out->offer_us.insert(st.out->offer_us.end(), st.offer_us.begin(), st.offer_us.end());
+  st.out->calls.insert(st.out->calls.end(), st.calls.begin(), st.calls.end());
   if (st.out->first_failure.empty()) st.out->first_failure = st.first_failure;
   if (--st.out->drivers_left == 0) st.out->done.set_value();
+  self->quit();
 }
 
-// A failed lane stops (its agents may be in any state); the run goes on with the others.
+void start_call(driver* self, std::size_t i);
+
+// The lane's call ended one way or the other: the next pair, or the lane is done.
+void lane_next(driver* self, std::size_t i) {
+  auto& st = self->state;
+  lane& l = st.lanes[i];
+  l.at = phase::idle;
+  --st.outstanding;
+  if (l.next >= l.pairs.size()) {
+    if (--st.lanes_left == 0) report(self);
+    return;
+  }
+  if (st.rate == 0) start_call(self, i);
+}
+
+// A failed call: counted, and the lane goes on (its pair may be in any state; later rounds
+// call it again and may fail again, which the figures show).
 void fail(driver* self, std::size_t i, std::string why) {
   auto& st = self->state;
   ++st.failures;
   if (st.first_failure.empty()) st.first_failure = std::move(why);
-  st.lanes[i].at = phase::idle;
-  st.lanes[i].n = UINT64_MAX;  // never again
-  if (--st.outstanding == 0 && (st.stopping || st.rate == 0)) report(self);
+  lane_next(self, i);
 }
 
-void lane_done(driver* self, std::size_t i) {
+void accept(driver* self, std::size_t i) {
   auto& st = self->state;
-  st.lanes[i].at = phase::idle;
-  --st.outstanding;
-  if (clock_type::now() >= st.deadline) st.stopping = true;
-  if (st.stopping) {
-    if (st.outstanding == 0) report(self);
-    return;
-  }
-  if (st.rate == 0) {
-    ++st.outstanding;
-    step(self, i);
-  }
-}
-
-template <class... Ts>
-void request_then(driver* self, std::size_t i, Ts&&... xs) {
-  self->request(self->state.routing, caf::infinite, std::forward<Ts>(xs)...)
+  lane& l = st.lanes[i];
+  const std::size_t pair = l.pairs[l.next - 1];
+  l.at = phase::accept;
+  self->request(st.routing, caf::infinite, actors::accept_atom::value, agent_id(2 * pair + 1),
+                l.offer)
       .then(
           [self, i](const actors::command_result& r) {
             if (r.status != actors::outcome::accepted) return fail(self, i, r.detail);
-            step(self, i);
+            auto& st = self->state;
+            ++st.routed;
+            st.calls.push_back(st.lanes[i].call);
+            lane_next(self, i);
           },
           [self, i](const caf::error& e) { fail(self, i, self->system().render(e)); });
 }
@@ -139,12 +149,13 @@ void request_then(driver* self, std::size_t i, Ts&&... xs) {
 void start_call(driver* self, std::size_t i) {
   auto& st = self->state;
   lane& l = st.lanes[i];
-  const std::size_t g = st.first_lane + i;
-  l.call = fmt::format("{}-{}-{}", st.tag, g, l.n++);
+  const std::size_t pair = l.pairs[l.next++];
+  ++st.outstanding;
+  l.call = fmt::format("{}-{}-{}", st.tag, pair, l.next);
   l.at = phase::route;
   l.sent = clock_type::now();
   domain::routing_request req =
-      domain::route_req::internal_call{l.call, agent_id(2 * g), agent_id(2 * g + 1)};
+      domain::route_req::internal_call{l.call, agent_id(2 * pair), agent_id(2 * pair + 1)};
   self->request(st.routing, caf::infinite, actors::route_atom::value, std::move(req))
       .then(
           [self, i](const actors::route_result& r) {
@@ -156,95 +167,63 @@ void start_call(driver* self, std::size_t i) {
             st.offer_us.push_back(
                 std::chrono::duration<double, std::micro>(clock_type::now() - l.sent).count());
             l.offer = r.offer_id;
-            l.at = phase::accept;
-            request_then(self, i, actors::accept_atom::value, agent_id(2 * (st.first_lane + i) + 1),
-                         l.offer);
+            accept(self, i);
           },
           [self, i](const caf::error& e) { fail(self, i, self->system().render(e)); });
 }
 
-// Called when the lane's previous request succeeded: sends the next one.
-void step(driver* self, std::size_t i) {
-  auto& st = self->state;
-  lane& l = st.lanes[i];
-  const std::string target = agent_id(2 * (st.first_lane + i) + 1);
-  switch (l.at) {
-    case phase::idle:
-      return start_call(self, i);
-    case phase::route:
-      return;  // answered in start_call
-    case phase::accept: {
-      ++st.routed;
-      l.at = phase::end;
-      actors::command_request r;
-      r.principal = "bench";
-      r.body = domain::cmd::end_call{l.call, "hangup"};
-      return request_then(self, i, actors::command_atom::value, std::move(r));
-    }
-    case phase::end: {
-      l.at = phase::wrap_up;
-      actors::agent_request r;
-      r.principal = target;
-      r.target = target;
-      r.body = domain::agent_cmd::finish_wrap_up{};
-      return request_then(self, i, actors::command_atom::value, std::move(r));
-    }
-    case phase::wrap_up:
-      return lane_done(self, i);
-  }
-}
-
 struct run_figures {
   double routed_per_s = 0, seconds = 0;
-  std::uint64_t routed = 0, failures = 0;
+  std::uint64_t routed = 0, failures = 0, rounds = 0;
   std::vector<double> offer_us;
   std::string first_failure;
 };
 
 constexpr std::size_t lanes_per_driver = 64;
 
-run_figures drive(actors::engine& e, std::size_t lanes, double rate, double seconds,
-                  const std::string& tag) {
-  totals t;
+// One round: every pair gets one call; returns when all were answered (or failed). The answered
+// calls are left in `t.calls` for the teardown.
+void drive_round(actors::engine& e, std::size_t lanes, std::size_t pairs, double rate,
+                 const std::string& tag, totals& t) {
   t.drivers_left = (lanes + lanes_per_driver - 1) / lanes_per_driver;
   auto finished = t.done.get_future();
-  const auto start = clock_type::now();
-  const auto deadline = start + std::chrono::duration_cast<clock_type::duration>(
-                                    std::chrono::duration<double>(seconds));
   const double drivers = static_cast<double>(t.drivers_left);
   for (std::size_t first = 0; first < lanes; first += lanes_per_driver) {
     const std::size_t n = std::min(lanes_per_driver, lanes - first);
     e.system().spawn([&, first, n](driver* self) -> caf::behavior {
       auto& st = self->state;
       st.routing = e.routing();
-      st.first_lane = first;
       st.lanes.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {  // lane first+i calls pairs first+i, +lanes, ...
+        for (std::size_t p = first + i; p < pairs; p += lanes) st.lanes[i].pairs.push_back(p);
+      }
       st.tag = tag;
       st.rate = rate / drivers;
-      st.deadline = deadline;
       st.last_tick = clock_type::now();
       st.out = &t;
+      st.lanes_left = n;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (st.lanes[i].pairs.empty()) --st.lanes_left;
+      }
+      if (st.lanes_left == 0) report(self);
       if (rate == 0) {
-        st.outstanding = n;
-        for (std::size_t i = 0; i < n; ++i) step(self, i);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!st.lanes[i].pairs.empty()) start_call(self, i);
+        }
       } else {
         self->send(self, tick_atom::value);
       }
       return {[self](tick_atom) {
         auto& st = self->state;
+        if (st.lanes_left == 0) return;
         const auto now = clock_type::now();
-        if (now >= st.deadline) {
-          st.stopping = true;
-          if (st.outstanding == 0) report(self);
-          return;
-        }
         st.owed += st.rate * std::chrono::duration<double>(now - st.last_tick).count();
         st.last_tick = now;
         for (std::size_t i = 0; i < st.lanes.size() && st.owed >= 1; ++i) {
-          if (st.lanes[i].at != phase::idle || st.lanes[i].n == UINT64_MAX) continue;
+          lane& l = st.lanes[i];
+          if (l.at != phase::idle || l.next >= l.pairs.size()) continue;
           st.owed -= 1;
-          ++st.outstanding;
-          step(self, i);
+          start_call(self, i);
         }
         st.owed = std::min(st.owed, 1.0 + st.rate / 100);  // no burst after a stall
         self->delayed_send(self, std::chrono::milliseconds(1), tick_atom::value);
@@ -252,14 +231,6 @@ run_figures drive(actors::engine& e, std::size_t lanes, double rate, double seco
     });
   }
   finished.wait();
-  run_figures f;
-  f.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-  f.routed = t.routed;
-  f.failures = t.failures;
-  f.routed_per_s = static_cast<double>(t.routed) / f.seconds;
-  f.offer_us = std::move(t.offer_us);
-  f.first_failure = std::move(t.first_failure);
-  return f;
 }
 
 // Sends `requests` (made by `make(k)`) in batches of `batch` from a blocking actor and waits
@@ -287,6 +258,47 @@ std::size_t batched(actors::engine& e, const Handle& to, std::size_t requests, s
     }
   }
   return accepted;
+}
+
+// Ends every answered call of a round and wraps the callees up, so every agent is available
+// again (through the routing actor, which releases the callee's work when the call ends).
+void teardown(actors::engine& e, const std::vector<std::string>& calls) {
+  batched(e, e.routing(), calls.size(), 1024, [&](std::size_t k) {
+    actors::command_request r;
+    r.principal = "bench";
+    r.body = domain::cmd::end_call{calls[k], "hangup"};
+    return r;
+  });
+  batched(e, e.routing(), calls.size(), 1024, [&](std::size_t k) {
+    // The call id is "<tag>-<pair>-<n>": the callee is agent 2 * pair + 1.
+    const std::size_t dash = calls[k].find('-');
+    const std::size_t pair = std::stoul(calls[k].substr(dash + 1));
+    actors::agent_request r;
+    r.principal = r.target = agent_id(2 * pair + 1);
+    r.body = domain::agent_cmd::finish_wrap_up{};
+    return r;
+  });
+}
+
+// Rounds until `seconds` of routing were timed; the teardown between rounds is not timed.
+run_figures drive(actors::engine& e, std::size_t lanes, std::size_t pairs, double rate,
+                  double seconds, const std::string& tag) {
+  run_figures f;
+  while (f.seconds < seconds) {
+    totals t;
+    const auto start = clock_type::now();
+    drive_round(e, lanes, pairs, rate, fmt::format("{}{}", tag, f.rounds), t);
+    f.seconds += std::chrono::duration<double>(clock_type::now() - start).count();
+    ++f.rounds;
+    f.routed += t.routed;
+    f.failures += t.failures;
+    f.offer_us.insert(f.offer_us.end(), t.offer_us.begin(), t.offer_us.end());
+    if (f.first_failure.empty()) f.first_failure = t.first_failure;
+    teardown(e, t.calls);
+    if (t.routed == 0) break;  // nothing works: stop rather than spin
+  }
+  f.routed_per_s = static_cast<double>(f.routed) / f.seconds;
+  return f;
 }
 
 // The anchor: hold / resume on `calls` connected calls through the router, `rounds` times.
@@ -330,9 +342,9 @@ void print_run(const char* what, run_figures& f) {
   const double p50 = f.offer_us.empty() ? 0 : bench::percentile(f.offer_us, 0.50);
   const double p99 = f.offer_us.empty() ? 0 : bench::percentile(f.offer_us, 0.99);
   fmt::print(
-      "{}: {} routed calls in {:.2f} s = {:.0f}/s; request->offer p50 {:.0f} us, p99 {:.0f} "
-      "us; {} failures{}{}\n",
-      what, f.routed, f.seconds, f.routed_per_s, p50, p99, f.failures,
+      "{}: {} routed calls in {} rounds, {:.2f} s timed = {:.0f}/s; request->offer p50 {:.0f} "
+      "us, p99 {:.0f} us; {} failures{}{}\n",
+      what, f.routed, f.rounds, f.seconds, f.routed_per_s, p50, p99, f.failures,
       f.first_failure.empty() ? "" : ", first: ", f.first_failure);
 }
 
@@ -347,7 +359,7 @@ int main(int argc, char** argv) {
   double seconds = 5;
   app.add_option("--agents", agents, "agents in the directory")->capture_default_str();
   app.add_option("--queues", queues, "queues in the directory")->capture_default_str();
-  app.add_option("--lanes", lanes, "concurrent caller/callee pairs (at most agents/2)")
+  app.add_option("--lanes", lanes, "calls in flight at once (at most agents/2)")
       ->capture_default_str();
   app.add_option("--seconds", seconds, "length of each timed phase")->capture_default_str();
   app.add_option("--anchor-calls", anchor_calls, "calls for the anchor (100 rounds each)")
@@ -375,9 +387,10 @@ int main(int argc, char** argv) {
   fmt::print("setup: {} of {} agents available in {:.2f} s; {} queues\n", available, agents,
              std::chrono::duration<double>(clock_type::now() - t0).count(), queues);
 
-  auto full = drive(e, lanes, 0, seconds, "full");
+  const std::size_t pairs = agents / 2;
+  auto full = drive(e, lanes, pairs, 0, seconds, "full");
   print_run("closed loop", full);
-  auto half = drive(e, lanes, full.routed_per_s / 2, seconds, "half");
+  auto half = drive(e, lanes, pairs, full.routed_per_s / 2, seconds, "half");
   print_run(fmt::format("open loop at {:.0f}/s", full.routed_per_s / 2).c_str(), half);
   const double anchor = command_rate(e, std::min(anchor_calls, agents), 100);
   fmt::print("anchor: hold/resume through the router on {} calls: {:.0f} commands/s\n",

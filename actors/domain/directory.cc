@@ -85,7 +85,8 @@ const agent_entry* directory::find_extension(std::string_view extension) const {
 
 const queue_entry* directory::find_queue(std::string_view name) const {
   const bool fresh = index.maps && index.maps->queues.size() == queues.size();
-  return lookup(queues, index.maps ? &index.maps->queues : nullptr, fresh, name, &queue_entry::name);
+  return lookup(queues, index.maps ? &index.maps->queues : nullptr, fresh, name,
+                &queue_entry::name);
 }
 
 const phone_channel* directory::find_channel(std::string_view number) const {

@@ -77,7 +77,7 @@ void offer_callbacks(matcher& m) {
       f.voice_call_id = f.call_id = call_id;
       f.callback_id = cb.callback_id;
       f.caller_agent = cb.caller_agent;
-      m.v.offers.emplace(offer_id, std::move(f));
+      m.v.add_offer(offer_id, std::move(f));
       m.out.push_back(one(route::to_agent{
           m.slots[i].entry->id, agent_cmd::offer_callback{cb.callback_id, offer_id, call_id,
                                                           m.v.config.ring_timeout_ms}}));
@@ -150,7 +150,7 @@ void offer_items(matcher& m) {
         route::to_queue{f.queue, queue_cmd::offer_made{f.item_id, *agent, offer_id}});
     step.commands.push_back(route::to_call{f.call_id, cmd::ring{f.voice_call_id, *agent}});
     m.out.push_back(std::move(step));
-    m.v.offers.emplace(offer_id, std::move(f));
+    m.v.add_offer(offer_id, std::move(f));
     m.take(m.index_of(*agent));
   }
 }
@@ -202,7 +202,7 @@ namespace {
 // their state changes.
 void reservation_refused(routing_view& v, const std::string& agent_id,
                          const std::string& offer_id) {
-  v.offers.erase(offer_id);
+  v.erase_offer(offer_id);
   if (auto a = v.agents.find(agent_id); a != v.agents.end())
     v.refused[agent_id] = a->second.version;
   v.dirty = true;
@@ -260,9 +260,8 @@ void on_refused(routing_view& v, const routing_step& step, std::size_t index,
 std::optional<std::int64_t> next_deadline_us(const routing_view& v) {
   std::optional<std::int64_t> next;
   if (!v.ring_deadlines.empty()) next = v.ring_deadlines.begin()->first;
-  const bool waiting =
-      std::ranges::any_of(v.queues, [](const auto& q) { return !q.second.items.empty(); });
-  if (waiting && (!next || v.next_overflow_check_us < *next)) next = v.next_overflow_check_us;
+  if (!v.waiting.empty() && (!next || v.next_overflow_check_us < *next))
+    next = v.next_overflow_check_us;
   return next;
 }
 

@@ -23,6 +23,32 @@ const agent_entry* routing_view::agent_entry_of(std::string_view id) const {
   return dir->find_agent(id);
 }
 
+void routing_view::add_offer(std::string offer_id, offer_in_flight f) {
+  offers_of_call.emplace(f.voice_call_id, offer_id);
+  offers.emplace(std::move(offer_id), std::move(f));
+}
+
+void routing_view::erase_offer(std::string_view offer_id) {
+  auto it = offers.find(offer_id);
+  if (it == offers.end()) return;
+  auto [first, last] = offers_of_call.equal_range(it->second.voice_call_id);
+  for (auto c = first; c != last; ++c) {
+    if (c->second == offer_id) {
+      offers_of_call.erase(c);
+      break;
+    }
+  }
+  offers.erase(it);
+}
+
+std::vector<std::string> routing_view::offers_for_call(const std::string& voice_call_id) const {
+  std::vector<std::string> ids;
+  auto [first, last] = offers_of_call.equal_range(voice_call_id);
+  for (auto c = first; c != last; ++c) ids.push_back(c->second);
+  std::ranges::sort(ids);  // the order of `offers`, so a replay emits the same commands
+  return ids;
+}
+
 namespace {
 
 std::string new_id(routing_view& v, std::string_view kind) {
@@ -138,11 +164,11 @@ void observe(routing_view& v, const std::string& agent_id, const agent_event& e)
           if constexpr (std::is_same_v<T, ae::offer_withdrawn>) reason = x.reason;
           react_ended(v, x.offer_id, it->second, std::is_same_v<T, ae::offer_timed_out>, reason);
           v.ring_deadlines.erase({it->second.deadline_us, x.offer_id});
-          v.offers.erase(it);
+          v.erase_offer(x.offer_id);
         } else if constexpr (std::is_same_v<T, ae::work_released>) {
-          std::erase_if(v.offers, [&](const auto& kv) {
-            return kv.second.agent_id == agent_id && kv.second.voice_call_id == x.voice_call_id;
-          });
+          for (const std::string& id : v.offers_for_call(x.voice_call_id)) {
+            if (v.offers.find(id)->second.agent_id == agent_id) v.erase_offer(id);
+          }
         }
       },
       e.body);
@@ -199,10 +225,9 @@ void observe(routing_view& v, const std::string& queue, const queue_state& s,
 
 // Releases every agent that holds (or is rung for) `voice_call_id`.
 void release_holders(routing_view& v, const std::string& voice_call_id) {
-  for (const auto& [id, f] : v.offers) {
-    if (f.voice_call_id == voice_call_id) {
-      v.followups.push_back(one(to_agent(f.agent_id, agent_cmd::release_work{voice_call_id})));
-    }
+  for (const std::string& id : v.offers_for_call(voice_call_id)) {
+    const offer_in_flight& f = v.offers.find(id)->second;
+    v.followups.push_back(one(to_agent(f.agent_id, agent_cmd::release_work{voice_call_id})));
   }
 }
 
@@ -277,7 +302,7 @@ void route_direct(routing_view& v, const std::string& voice_call_id, const std::
   f.kind = flight_kind::direct;
   f.agent_id = target;
   f.voice_call_id = f.call_id = voice_call_id;
-  v.offers.emplace(offer_id, std::move(f));
+  v.add_offer(offer_id, std::move(f));
   v.stream_of[voice_call_id] = voice_call_id;
   cmd::create_call c;
   c.voice_call_id = voice_call_id;
@@ -397,7 +422,7 @@ request_result request_consult(routing_view& v, const route_req::consult& c) {
   f.call_id = c.call_id;
   f.consult_parent = c.segment_id;
   f.hold_customer = c.hold_customer;
-  v.offers.emplace(offer_id, std::move(f));
+  v.add_offer(offer_id, std::move(f));
   v.stream_of[c.consult_call_id] = c.call_id;
   routing_step step;
   step.commands.push_back(

@@ -167,6 +167,7 @@ struct routing_view {
   std::map<std::string, queue_state, std::less<>> queues;            // every directory queue
   std::set<std::string, std::less<>> free_agents;                    // available with a free slot
   std::map<std::string, offer_in_flight, std::less<>> offers;        // by offer id
+  std::unordered_multimap<std::string, std::string> offers_of_call;  // voice call -> offer ids
   std::unordered_map<std::string, std::string> waiting;              // voice call -> queue
   std::unordered_map<std::string, std::string> stream_of;            // voice call -> call stream
   std::unordered_map<std::string, std::string> preferred;            // item -> flow's agent
@@ -177,6 +178,10 @@ struct routing_view {
   std::vector<routing_step> followups;  // reactions to folded events, drained by next_commands
 
   const agent_entry* agent_entry_of(std::string_view id) const;
+  // Keep `offers` and `offers_of_call` in step (ending a call must not walk every offer).
+  void add_offer(std::string offer_id, offer_in_flight f);
+  void erase_offer(std::string_view offer_id);
+  std::vector<std::string> offers_for_call(const std::string& voice_call_id) const;
 };
 
 // Folds an event of each aggregate. REQUIRES: events in stream order, each once.
