@@ -119,6 +119,15 @@ basic_request<Body> make_request(routing_state& st, Body body, std::string targe
 
 void arm_sweep(self_ptr self);
 
+// Calls `then` once; frees what it captured at once (the watchdog keeps the entry a while).
+void answer(pending_reply& p, command_result r) {
+  if (p.answered) return;  // the watchdog or the reply came first
+  p.answered = true;
+  auto then = std::move(p.then);
+  p.then = nullptr;
+  then(std::move(r));
+}
+
 // Sends one command to the router; `then` gets its result exactly once: the reply, a CAF error,
 // or `failed` from the watchdog when no reply came within config->command_timeout.
 template <class Request, class Then>
@@ -128,18 +137,11 @@ void send_request(self_ptr self, Request req, Then then) {
   st.unanswered.push_back(p);
   arm_sweep(self);
   self->request(st.router, caf::infinite, command_atom::value, std::move(req))
-      .then(
-          [p](command_result& r) {
-            if (p->answered) return;  // the watchdog answered already
-            p->answered = true;
-            p->then(std::move(r));
-          },
-          [self, p](caf::error& e) {
-            if (p->answered) return;
-            p->answered = true;
-            p->then(command_result{outcome::failed, domain::errc::ok,
-                                   "the router did not answer: " + self->system().render(e)});
-          });
+      .then([p](command_result& r) { answer(*p, std::move(r)); },
+            [self, p](caf::error& e) {
+              answer(*p, command_result{outcome::failed, domain::errc::ok,
+                                        "the router did not answer: " + self->system().render(e)});
+            });
 }
 
 void arm_sweep(self_ptr self) {
@@ -161,9 +163,8 @@ void sweep(self_ptr self) {
     pending_ptr& p = st.unanswered.front();
     if (!p->answered) {
       if (now_us - p->sent_us < timeout_us) break;
-      p->answered = true;
-      p->then(command_result{outcome::failed, domain::errc::ok,
-                             "the aggregate did not answer within the command timeout"});
+      answer(*p, command_result{outcome::failed, domain::errc::ok,
+                                "the aggregate did not answer within the command timeout"});
     }
     st.unanswered.pop_front();
   }
