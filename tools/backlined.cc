@@ -1,7 +1,10 @@
 // backlined: the Backline engine. Opens the embedded event log, loads the call center
 // directory, starts the actors, and runs until SIGINT/SIGTERM.
 #include <atomic>
+#include <chrono>
 #include <csignal>
+#include <functional>
+#include <optional>
 #include <thread>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +18,7 @@
 
 #include "actors/engine.h"
 #include "actors/domain/directory.h"
+#include "eventlog/kafka/publisher.h"
 #include "eventlog/log.h"
 #include "schemas/codec.h"
 #include "tools/demo.h"
@@ -40,14 +44,95 @@ std::string default_directory_file() {
   return {};
 }
 
-int wait_for_signal() {
+// Waits for SIGINT/SIGTERM; every `period` without one, calls `tick` (progress reports).
+int wait_for_signal(std::chrono::seconds period, const std::function<void()>& tick) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
+  const timespec timeout{static_cast<time_t>(period.count()), 0};
+  for (;;) {
+    const int sig = sigtimedwait(&set, nullptr, &timeout);
+    if (sig == SIGINT || sig == SIGTERM) return sig;
+    tick();
+  }
+}
+
+// `--kafka-config key=value` and `--kafka-topic kind=name`: split at the first '='.
+std::optional<std::pair<std::string, std::string>> split_setting(const std::string& s) {
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0) return std::nullopt;
+  return std::pair{s.substr(0, eq), s.substr(eq + 1)};
+}
+
+struct kafka_flags {
+  std::string bootstrap;
+  bool json = false;
+  int partitions = 0, replication = -1;
+  std::vector<std::string> config, topics;
+};
+
+void add_kafka_options(CLI::App& app, kafka_flags& k) {
+  app.add_option("--kafka", k.bootstrap,
+                 "publish every committed event to Kafka (BOOTSTRAP: host:port,...); without it "
+                 "the engine runs embedded");
+  app.add_flag("--kafka-json", k.json,
+               "with --kafka: also publish CloudEvents JSON to <topic>.json");
+  app.add_option("--kafka-partitions", k.partitions,
+                 "with --kafka: create missing topics with this many partitions (0: leave "
+                 "topic creation to the cluster)")
+      ->capture_default_str();
+  app.add_option("--kafka-replication", k.replication,
+                 "with --kafka-partitions: replication factor of created topics (-1: the "
+                 "broker's default)")
+      ->capture_default_str();
+  app.add_option("--kafka-topic", k.topics,
+                 "KIND=NAME: topic of a stream kind (call, agent, queue, directory); repeatable");
+  app.add_option("--kafka-config", k.config,
+                 "KEY=VALUE passed to librdkafka (TLS, SASL, compression...); repeatable");
+}
+
+// Errors are sentences for the operator.
+std::expected<backline::kafka::publisher_options, std::string> publisher_options_from(
+    const kafka_flags& k, const std::string& data) {
+  backline::kafka::publisher_options o;
+  o.bootstrap = k.bootstrap;
+  o.json_mirror = k.json;
+  o.state_dir = data;
+  o.topic_partitions = k.partitions;
+  o.topic_replication = k.replication;
+  o.log_line = say;
+  for (const auto& c : k.config) {
+    auto kv = split_setting(c);
+    if (!kv) return std::unexpected("--kafka-config takes KEY=VALUE, e.g. security.protocol=SSL");
+    o.producer_config.push_back(*kv);
+  }
+  for (const auto& t : k.topics) {
+    auto kv = split_setting(t);
+    std::string* slot = nullptr;
+    if (kv && kv->first == "call") slot = &o.topics.call;
+    if (kv && kv->first == "agent") slot = &o.topics.agent;
+    if (kv && kv->first == "queue") slot = &o.topics.queue;
+    if (kv && kv->first == "directory") slot = &o.topics.directory;
+    if (!slot || kv->second.empty()) {
+      return std::unexpected(
+          "--kafka-topic takes KIND=NAME with KIND one of call, agent, queue, directory");
+    }
+    *slot = kv->second;
+  }
+  return o;
+}
+
+void report_kafka(const backline::kafka::publisher& p) {
+  static std::uint64_t errors_seen = 0;
+  const auto s = p.stats();
+  const std::uint64_t errors = s.producer_errors_total + s.delivery_errors_total;
+  if (s.lag_events == 0 && errors == errors_seen) return;
+  errors_seen = errors;
+  say(fmt::format("kafka: lag {} events (published {} of {}), {} in flight, {} producer errors, "
+                  "{} delivery errors, {} producer restarts",
+                  s.lag_events, s.published_position, s.committed_position, s.in_flight_events,
+                  s.producer_errors_total, s.delivery_errors_total, s.producer_restarts_total));
 }
 
 }  // namespace
@@ -59,6 +144,11 @@ int main(int argc, char** argv) {
   backlined --data /srv/backline --directory /etc/backline/callcenter.toml --fsync
   backlined --demo                            # drive the demo scenario, print committed events
   backlined --demo --once                     # ... then exit
+  backlined --kafka 127.0.0.1:9092            # also publish every event to Kafka
+  backlined --kafka kafka-0:9093 --kafka-partitions 12 --kafka-json \
+            --kafka-config security.protocol=SASL_SSL --kafka-config sasl.mechanism=SCRAM-SHA-512 \
+            --kafka-config sasl.username=backline --kafka-config sasl.password=...
+  backline kafka-dev --port-base 19092 &      # a development broker (in memory, tests only)
 
 The engine recovers its state from the log in --data on every start.)");
   std::string data = "var", directory, durability = "wal";
@@ -75,7 +165,18 @@ The engine recovers its state from the log in --data on every start.)");
   app.add_option("--threads", threads, "actor scheduler threads (0: one per core)");
   app.add_flag("--demo", demo, "run the demo scenario through the actors");
   app.add_flag("--once", once, "with --demo: exit after the scenario");
+  kafka_flags kafka;
+  add_kafka_options(app, kafka);
   CLI11_PARSE(app, argc, argv);
+  std::optional<backline::kafka::publisher_options> kafka_options;
+  if (!kafka.bootstrap.empty()) {
+    auto o = publisher_options_from(kafka, data);
+    if (!o) {
+      say(o.error());
+      return 2;
+    }
+    kafka_options = std::move(*o);
+  }
 
   // Signals are taken by sigwait on the main thread; block them before any thread starts.
   sigset_t set;
@@ -105,6 +206,17 @@ The engine recovers its state from the log in --data on every start.)");
                   dir.queues.size(), dir.channels.size()));
   say(fmt::format("recovered the log: {} events committed", log.committed_position()));
 
+  // The outbox relay runs on its own thread beside the engine; it only reads the log.
+  std::unique_ptr<backline::kafka::publisher> publisher;
+  if (kafka_options) {
+    auto p = backline::kafka::publisher::start(log, std::move(*kafka_options));
+    if (!p) {
+      say("cannot start the Kafka publisher: " + p.error());
+      return 1;
+    }
+    publisher = std::move(*p);
+  }
+
   std::unique_ptr<backline::eventlog::subscription> printer;
   std::atomic<std::uint64_t> printed{log.committed_position()};
   if (demo) {
@@ -125,13 +237,23 @@ The engine recovers its state from the log in --data on every start.)");
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       printer.reset();
+      if (publisher && !publisher->wait_published(log.committed_position(),
+                                                  std::chrono::seconds(10))) {
+        report_kafka(*publisher);
+        say("kafka: not every event was acknowledged within 10 s; the rest is sent on the next "
+            "start");
+      }
+      publisher.reset();
       return 0;
     }
   }
   say("running; stop with Ctrl-C (SIGINT) or SIGTERM");
-  const int sig = wait_for_signal();
+  const int sig = wait_for_signal(std::chrono::seconds(10), [&] {
+    if (publisher) report_kafka(*publisher);
+  });
   say(fmt::format("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM"));
   printer.reset();
+  publisher.reset();  // flushes what is in flight and stores the published position
   engine->reset();
   say("stopped cleanly");
   return 0;

@@ -1,0 +1,186 @@
+// Events published per second by the outbox relay (eventlog/kafka/publisher.h) to a 3-broker dev
+// cluster (librdkafka's mock, in this process) with idempotence and acks=all, next to the anchor
+// `kcat -P` sending the same number of same-sized keyed messages with the same CloudEvents headers
+// and producer settings to the same cluster in the same run.
+//
+// Both figures are wall time from starting the client to the last acknowledgement, connection
+// set-up included. The log is filled first (not timed).
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "bench/bench_util.h"
+#include "eventlog/kafka/dev_broker.h"
+#include "eventlog/kafka/publisher.h"
+#include "eventlog/log.h"
+#include "schemas/codec.h"
+
+namespace {
+
+using namespace backline;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+std::string envelope(std::uint32_t stream, std::uint64_t version) {
+  schemas::envelope_meta meta;
+  meta.event_id = schemas::make_uuid_v7(1'700'000'000'000, stream, version);
+  meta.stream_kind = "call";
+  meta.stream_id = fmt::format("bench-call-{:07}", stream);
+  meta.stream_version = version;
+  meta.occurred_at_us = 1'700'000'000'000'000 + static_cast<std::int64_t>(version);
+  meta.correlation_id = meta.stream_id;
+  meta.causation_id = fmt::format("{}-{}", stream, version);
+  meta.tenant = "acme_support";
+  meta.principal = "bench";
+  if (version % 2 == 0) {
+    return schemas::encode(meta, domain::evt::participant_held{meta.stream_id, "+14155550100"});
+  }
+  return schemas::encode(meta, domain::evt::participant_resumed{meta.stream_id, "+14155550100"});
+}
+
+// Fills the log with `events` events over `streams` streams; returns the mean envelope size.
+std::size_t fill_log(eventlog::log& log, std::size_t events, std::uint32_t streams) {
+  std::vector<std::uint64_t> versions(streams, 0);
+  std::size_t bytes = 0, done = 0;
+  std::vector<std::future<void>> pending;
+  while (done < events) {
+    eventlog::append_request r;
+    for (std::size_t i = 0; i < 1'000 && done < events; ++i, ++done) {
+      const auto s = static_cast<std::uint32_t>(done % streams);
+      const auto v = ++versions[s];
+      r.events.push_back({fmt::format("call/bench-call-{:07}", s), v, envelope(s, v)});
+      bytes += r.events.back().envelope.size();
+    }
+    auto p = std::make_shared<std::promise<void>>();
+    pending.push_back(p->get_future());
+    r.done = [p](auto) { p->set_value(); };
+    while (log.append(std::move(r)) == eventlog::errc::overloaded) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  for (auto& f : pending) f.get();
+  return bytes / std::max<std::size_t>(events, 1);
+}
+
+// kcat -P: `events` lines "key<TAB>payload" of the same sizes as the envelopes and keys, with
+// the same headers: the same records on the wire.
+double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::size_t events,
+                   std::size_t value_bytes, std::uint32_t streams, const std::string& scratch) {
+  const std::string input = scratch + "/kcat-input.txt";
+  {
+    std::FILE* f = std::fopen(input.c_str(), "w");
+    const std::string payload(value_bytes, 'x');
+    for (std::size_t i = 0; i < events; ++i) {
+      fmt::print(f, "bench-call-{:07}\t{}\n", i % streams, payload);
+    }
+    std::fclose(f);
+  }
+  // The same eight headers as the publisher's, values of the same lengths, on every message.
+  const std::string headers =
+      "-H ce_specversion=1.0 -H ce_id=01a22794-232f-7490-b374-4efe17b069e8 "
+      "-H ce_source=/backline/acme_support -H ce_type=backline.voicecall.v1.participant_held "
+      "-H ce_time=2023-11-14T22:13:20.000001Z -H ce_subject=call/bench-call-0000001 "
+      "-H content-type=application/x-flatbuffers "
+      "-H ce_dataschema=urn:backline:schema:envelope.fbs:v1";
+  const std::string cmd = fmt::format(
+      "kcat -P -q -b {} -t {} -K '\\t' -l {} -X enable.idempotence=true -X acks=all "
+      "-X linger.ms=5 -X partitioner=murmur2_random {}",
+      bootstrap, topic, headers, input);
+  const auto t0 = clock_type::now();
+  const int status = std::system(cmd.c_str());
+  const double s = seconds_since(t0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fmt::print(stderr, "kafka_bench: `{}` failed (is the kcat package installed?)\n", cmd);
+    return 0;
+  }
+  return static_cast<double>(events) / s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kafka_bench: events published per second to Kafka, next to kcat -P"};
+  app.footer(R"(Examples:
+  kafka_bench                                  # 500,000 events, 3 brokers, 6 partitions
+  kafka_bench --events 100000 --partitions 3   # a quick run
+  kafka_bench --json                           # with the JSON mirror (two records per event)
+
+Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... ratio=...)");
+  std::size_t events = 500'000;
+  std::uint32_t streams = 10'000;
+  int brokers = 3, partitions = 6;
+  bool json = false;
+  app.add_option("--events", events, "events in the log, all published")->capture_default_str();
+  app.add_option("--streams", streams, "distinct streams (Kafka keys)")->capture_default_str();
+  app.add_option("--brokers", brokers, "mock brokers")->capture_default_str();
+  app.add_option("--partitions", partitions, "partitions per topic")->capture_default_str();
+  app.add_flag("--json", json, "also publish the JSON mirror");
+  CLI11_PARSE(app, argc, argv);
+
+  const std::string scratch = bench::scratch_dir("backline-kafka-bench");
+  kafka::dev_broker_options bo;
+  bo.brokers = brokers;
+  bo.partitions = partitions;
+  bo.json_topics = json;
+  bo.extra_topics = {"bench.kcat"};
+  auto broker = kafka::dev_broker::start(bo);
+  if (!broker) {
+    fmt::print(stderr, "kafka_bench: {}\n", broker.error());
+    return 1;
+  }
+  eventlog::options lo;
+  lo.dir = scratch + "/log";
+  auto log = eventlog::log::open(lo);
+  if (!log) {
+    fmt::print(stderr, "kafka_bench: cannot open the log: {}\n", log.error().message());
+    return 1;
+  }
+  const auto t_fill = clock_type::now();
+  const std::size_t value_bytes = fill_log(**log, events, streams);
+  fmt::print("log: {} events over {} streams in {:.2f} s, envelope {} bytes\n", events, streams,
+             seconds_since(t_fill), value_bytes);
+
+  double rate = 0;
+  {
+    kafka::publisher_options po;
+    po.bootstrap = (*broker)->bootstrap();
+    po.state_dir = scratch + "/state";
+    po.json_mirror = json;
+    po.log_line = [](const std::string& l) { fmt::print(stderr, "{}\n", l); };
+    const auto t0 = clock_type::now();
+    auto p = kafka::publisher::start(**log, po);
+    if (!p) {
+      fmt::print(stderr, "kafka_bench: {}\n", p.error());
+      return 1;
+    }
+    if (!(*p)->wait_published(events, std::chrono::minutes(5))) {
+      fmt::print(stderr, "kafka_bench: not everything was published within 5 minutes\n");
+      return 1;
+    }
+    const double s = seconds_since(t0);
+    rate = static_cast<double>(events) / s;
+    const auto st = (*p)->stats();
+    fmt::print(
+        "publisher: {} events ({} records) in {:.2f} s = {:.0f} events/s; {} producer "
+        "errors, {} restarts\n",
+        events, st.records_delivered_total, s, rate, st.producer_errors_total,
+        st.producer_restarts_total);
+  }
+  const double anchor =
+      kcat_anchor((*broker)->bootstrap(), "bench.kcat", events, value_bytes, streams, scratch);
+  fmt::print("kcat -P: {} messages of {} bytes = {:.0f} msgs/s\n", events, value_bytes, anchor);
+  bench::print_figure("kafka_published_events_per_s", rate, "1/s", "kcat_P_msgs_per_s", anchor);
+  log->reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch, ignored);
+  return 0;
+}

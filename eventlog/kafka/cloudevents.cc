@@ -1,0 +1,71 @@
+#include "eventlog/kafka/cloudevents.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "schemas/codec.h"
+
+namespace backline::kafka {
+
+std::string topic_names::for_kind(std::string_view kind) const {
+  if (kind == "call") return call;
+  if (kind == "agent") return agent;
+  if (kind == "queue") return queue;
+  if (kind == "directory") return directory;
+  return fmt::format("backline.{}.v1", kind);
+}
+
+std::vector<std::string> topic_names::all() const {
+  return {call, agent, queue, directory};
+}
+
+std::string type_prefix(std::string_view kind) {
+  if (kind == "call") return "backline.voicecall.v1";
+  return fmt::format("backline.{}.v1", kind);
+}
+
+attributes make_attributes(const attribute_options& o, std::string_view event_id,
+                           std::string_view kind, std::string_view stream_id,
+                           std::string_view tenant, std::int64_t occurred_at_us,
+                           std::string_view event_type) {
+  attributes a;
+  a.id = event_id;
+  a.source = o.source_prefix;
+  a.source += tenant;
+  a.type = type_prefix(kind);
+  a.type += '.';
+  a.type += event_type;
+  a.time = schemas::format_rfc3339_us(occurred_at_us);
+  a.subject = kind;
+  a.subject += '/';
+  a.subject += stream_id;
+  return a;
+}
+
+std::vector<std::pair<std::string, std::string>> binary_headers(const attribute_options& o,
+                                                                const attributes& a) {
+  return {{"ce_specversion", "1.0"},
+          {"ce_id", a.id},
+          {"ce_source", a.source},
+          {"ce_type", a.type},
+          {"ce_time", a.time},
+          {"ce_subject", a.subject},
+          {"content-type", std::string(content_type_flatbuffers)},
+          {"ce_dataschema", o.dataschema}};
+}
+
+std::string structured_json(const attribute_options& o, const attributes& a,
+                            const schemas::decoded& d) {
+  auto q = [](const std::string& s) {
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  // schemas::to_json is already one JSON object: embed it as is rather than parse it again.
+  return fmt::format(
+      R"({{"specversion":"1.0","id":{},"source":{},"type":{},"time":{},"subject":{},)"
+      R"("dataschema":{},"datacontenttype":"application/json","data":{}}})",
+      q(a.id), q(a.source), q(a.type), q(a.time), q(a.subject), q(o.dataschema),
+      schemas::to_json(d));
+}
+
+}  // namespace backline::kafka
