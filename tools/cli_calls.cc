@@ -1,0 +1,308 @@
+#include "tools/cli_calls.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "eventlog/log.h"
+#include "schemas/codec.h"
+
+namespace backline::cli {
+namespace {
+
+using nlohmann::json;
+
+// Unset instants (0) are null, not 1970.
+json instant(std::int64_t us) {
+  return us == 0 ? json(nullptr) : json(schemas::format_rfc3339_us(us));
+}
+
+std::string sv(std::string_view s) {
+  return std::string(s);
+}
+
+// Salesforce's picklist spelling, as the VoiceCall view stores it.
+std::string_view sf_call_type(domain::call_type t) {
+  static constexpr std::string_view names[] = {"Inbound", "Outbound", "Internal"};
+  return names[static_cast<std::size_t>(t)];
+}
+std::string_view sf_method(domain::initiation_method m) {
+  static constexpr std::string_view names[] = {"Inbound", "Outbound", "Transfer", "Callback",
+                                               "Internal"};
+  return names[static_cast<std::size_t>(m)];
+}
+
+json participant_json(const domain::participant& p) {
+  return {{"id", p.id},
+          {"role", sv(domain::to_string(p.role))},
+          {"number", p.number},
+          {"present", p.present},
+          {"held", p.held},
+          {"muted", p.muted},
+          {"joined_at", instant(p.joined_at_us)},
+          {"left_at", instant(p.left_at_us)}};
+}
+
+// The hear matrix as "listener -> the speakers it hears", parties sorted.
+json hear_json(const domain::hear_matrix& m) {
+  std::vector<std::string> parties = m.parties;
+  std::ranges::sort(parties);
+  json hears = json::object();
+  for (const auto& l : parties) {
+    json heard = json::array();
+    for (const auto& s : parties) {
+      if (m.hears(l, s)) heard.push_back(s);
+    }
+    hears[l] = std::move(heard);
+  }
+  return {{"parties", parties}, {"hears", std::move(hears)}};
+}
+
+// Reads the whole conversation stream (bounded by the domain: a conversation is small).
+result<std::vector<schemas::decoded>> read_conversation(eventlog::log& log,
+                                                        const std::string& stream) {
+  auto records = log.read_stream(stream);
+  if (!records) {
+    return fail(exit_not_found, fmt::format("cannot read stream {}: {}; check the disk", stream,
+                                            records.error().message()));
+  }
+  std::vector<schemas::decoded> events;
+  for (const auto& r : *records) {
+    auto d = schemas::decode(r.envelope);
+    if (!d || !std::holds_alternative<domain::event_body>(d->payload)) {
+      return fail(exit_check_failed,
+                  fmt::format("stream {} holds an event at position {} that is not a call event "
+                              "this backline can read; run backline replay --verify",
+                              stream, r.position));
+    }
+    events.push_back(std::move(*d));
+  }
+  return events;
+}
+
+std::vector<std::vector<std::string>> segment_rows(const domain::call_state& st) {
+  std::vector<std::vector<std::string>> rows = {{"VOICE_CALL", "KIND", "TYPE", "METHOD", "STATUS",
+                                                 "OWNER", "PARENT", "PREVIOUS", "NEXT",
+                                                 "CREATED_AT", "ENDED_AT"}};
+  for (const auto& g : st.segments) {
+    rows.push_back({g.id, sv(to_string(g.kind)), sv(to_string(g.type)), sv(to_string(g.method)),
+                    sv(to_string(g.status)), g.owner_agent, g.parent_id, g.previous_id, g.next_id,
+                    cell_text(instant(g.created_at_us)), cell_text(instant(g.ended_at_us))});
+  }
+  return rows;
+}
+
+std::vector<std::vector<std::string>> participant_rows(const domain::call_state& st) {
+  std::vector<std::vector<std::string>> rows = {
+      {"VOICE_CALL", "PARTICIPANT", "ROLE", "PRESENT", "HELD", "MUTED", "JOINED_AT"}};
+  auto yes = [](bool b) { return std::string(b ? "yes" : "no"); };
+  for (const auto& g : st.segments) {
+    for (const auto& p : g.participants) {
+      rows.push_back({g.id, p.id, sv(to_string(p.role)), yes(p.present), yes(p.held), yes(p.muted),
+                      cell_text(instant(p.joined_at_us))});
+    }
+  }
+  return rows;
+}
+
+std::vector<std::vector<std::string>> supervision_rows(const domain::call_state& st) {
+  std::vector<std::vector<std::string>> rows = {
+      {"SESSION", "SUPERVISOR", "SUPERVISES", "MODE", "COACHED", "SINCE", "STATUS"}};
+  for (const auto& g : st.segments) {
+    if (g.kind != domain::segment_kind::supervision || g.modes.empty()) continue;
+    const auto& m = g.modes.back();
+    rows.push_back({g.id, g.supervisor_id, g.parent_id, sv(to_string(m.mode)), m.coached_agent,
+                    cell_text(instant(m.at_us)), sv(to_string(g.status))});
+  }
+  return rows;
+}
+
+// Rows are listeners, columns speakers: "✓" where the listener hears the speaker.
+std::vector<std::vector<std::string>> hear_rows(const domain::hear_matrix& m) {
+  std::vector<std::string> parties = m.parties;
+  std::ranges::sort(parties);
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"LISTENER \\ SPEAKER"});
+  for (const auto& s : parties) rows[0].push_back(s);
+  for (const auto& l : parties) {
+    std::vector<std::string> row = {l};
+    for (const auto& s : parties) row.push_back(l == s ? "-" : m.hears(l, s) ? "✓" : "·");
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void print_snapshot_table(const call_snapshot& s) {
+  fmt::print("voice call {} (conversation {}) as of {}: {} events folded, last at {}\n\n",
+             s.voice_call_id, s.stream, schemas::format_rfc3339_us(s.at_us), s.state.version,
+             schemas::format_rfc3339_us(s.last_event_us));
+  print_table(segment_rows(s.state));
+  fmt::print("\n");
+  print_table(participant_rows(s.state));
+  if (auto rows = supervision_rows(s.state); rows.size() > 1) {
+    fmt::print("\n");
+    print_table(rows);
+  }
+  const auto m = domain::compute_hear_matrix(s.state);
+  fmt::print("\nwho hears whom (a row hears the columns marked ✓):\n");
+  if (m.parties.empty()) {
+    fmt::print("  nobody is on the air\n");
+  } else {
+    print_table(hear_rows(m));
+  }
+}
+
+}  // namespace
+
+json voice_call_json(const domain::segment& g) {
+  // The field names of the VoiceCall view (projections/voice_call.cc), so `calls get --at` and
+  // `calls get` print the same record shape.
+  json modes = json::array();
+  for (std::size_t i = 0; i < g.modes.size(); ++i) {
+    const auto& m = g.modes[i];
+    const std::int64_t until = i + 1 < g.modes.size() ? g.modes[i + 1].at_us : g.ended_at_us;
+    modes.push_back({{"mode", sv(to_string(m.mode))},
+                     {"coached_agent", m.coached_agent},
+                     {"from", instant(m.at_us)},
+                     {"until", instant(until)}});
+  }
+  json participants = json::array();
+  for (const auto& p : g.participants) participants.push_back(participant_json(p));
+  json j = {{"id", g.id},
+            {"segment_kind", sv(to_string(g.kind))},
+            {"vendor_call_key", g.vendor_call_key},
+            {"call_type", sv(sf_call_type(g.type))},
+            {"initiation_method", sv(sf_method(g.method))},
+            {"from_number", g.from},
+            {"to_number", g.to},
+            {"queue", g.queue},
+            {"owner_agent", g.owner_agent},
+            {"initiator_agent", g.initiator_agent},
+            {"ringing_agent", g.ringing_agent},
+            {"supervisor_id", g.supervisor_id},
+            {"parent_voice_call_id", g.parent_id},
+            {"previous_call_id", g.previous_id},
+            {"next_call_id", g.next_id},
+            {"status", sv(to_string(g.status))},
+            {"call_disposition", sv(to_string(g.disposition()))},
+            {"end_reason", g.end_reason},
+            {"wrapped_up", g.wrapped_up},
+            {"disposition_code", g.disposition_code},
+            {"wrap_up_notes", g.wrap_up_notes},
+            {"start_time", instant(g.created_at_us)},
+            {"accept_time", instant(g.answered_at_us)},
+            {"end_time", instant(g.ended_at_us)},
+            {"number_of_holds", g.holds.count},
+            {"total_hold_duration_us", g.holds.total_us},
+            {"longest_hold_duration_us", g.holds.longest_us},
+            {"recording_allowed", g.recording_allowed},
+            {"recording_state", sv(to_string(g.recording))},
+            {"recording_location", g.recording_location},
+            {"transcript_messages", g.transcript_messages},
+            {"conversation_events", g.conversation_events},
+            {"participants", std::move(participants)},
+            {"supervisor_modes", std::move(modes)}};
+  const auto& a = g.attributes;
+  json custom = json::object();
+  for (const auto& [k, v] : a.custom) custom[k] = v;
+  j.update({{"related_case_id", a.case_id},
+            {"related_contact_id", a.contact_id},
+            {"related_account_id", a.account_id},
+            {"subject", a.subject},
+            {"case_category", a.case_category},
+            {"custom_attributes", std::move(custom)}});
+  return j;
+}
+
+json snapshot_json(const call_snapshot& s) {
+  json records = json::array();
+  for (const auto& g : s.state.segments) records.push_back(voice_call_json(g));
+  return {{"voice_call_id", s.voice_call_id},
+          {"conversation_id", s.state.id},
+          {"stream", s.stream},
+          {"as_of", schemas::format_rfc3339_us(s.at_us)},
+          {"events_folded", s.state.version},
+          {"last_event_at", instant(s.last_event_us)},
+          {"customer_segment_id", s.state.customer_segment_id},
+          {"voice_calls", std::move(records)},
+          {"hear_matrix", hear_json(domain::compute_hear_matrix(s.state))}};
+}
+
+result<call_snapshot> fold_call_at(eventlog::log& log, const std::string& voice_call_id,
+                                   std::int64_t at_us) {
+  call_snapshot s{voice_call_id, find_call_stream(log, voice_call_id), at_us, 0, {}};
+  if (s.stream.empty()) {
+    return fail(exit_not_found,
+                fmt::format("no voice call {} in the event log: check the id (backline events "
+                            "tail --type call_created lists the calls)",
+                            voice_call_id));
+  }
+  auto events = read_conversation(log, s.stream);
+  if (!events) return std::unexpected(events.error());
+  std::size_t folded = 0;
+  for (; folded < events->size() && (*events)[folded].meta.occurred_at_us <= at_us; ++folded) {
+    domain::evolve(s.state, schemas::to_event((*events)[folded]));
+    s.last_event_us = (*events)[folded].meta.occurred_at_us;
+  }
+  if (s.state.find(voice_call_id) != nullptr) return s;
+  // Not there yet at that instant: say when it appeared, so the user can pick a later --at.
+  domain::call_state all = s.state;
+  for (std::size_t i = folded; i < events->size(); ++i) {
+    domain::evolve(all, schemas::to_event((*events)[i]));
+    if (const auto* g = all.find(voice_call_id)) {
+      return fail(exit_not_found,
+                  fmt::format("voice call {} did not exist yet at {}: it was created at {}; "
+                              "pass a later --at",
+                              voice_call_id, schemas::format_rfc3339_us(at_us),
+                              schemas::format_rfc3339_us(g->created_at_us)));
+    }
+  }
+  return fail(exit_not_found, fmt::format("voice call {} is named in the log's index but its "
+                                          "stream {} never created it; run backline replay "
+                                          "--verify",
+                                          voice_call_id, s.stream));
+}
+
+void print_snapshot(const call_snapshot& s, format f) {
+  switch (f) {
+    case format::table:
+      print_snapshot_table(s);
+      return;
+    case format::json:
+      fmt::print("{}\n", snapshot_json(s).dump(2, ' ', false, json::error_handler_t::replace));
+      return;
+    case format::jsonl:
+      fmt::print("{}\n", snapshot_json(s).dump(-1, ' ', false, json::error_handler_t::replace));
+      return;
+    case format::csv: {
+      // One row per VoiceCall record: the flat fields (nested ones as JSON text).
+      std::vector<column> columns = {{"id", "/id"}};
+      const json first = voice_call_json(domain::segment{});
+      for (const auto& [key, value] : first.items()) {
+        if (key != "id") columns.push_back({key, "/" + key});  // the rest: by name
+      }
+      record_writer out(format::csv, std::move(columns));
+      for (const auto& g : s.state.segments) out.write(voice_call_json(g));
+      return;
+    }
+  }
+}
+
+int run_calls_get_at(const call_get_options& o) {
+  std::int64_t at_us = std::numeric_limits<std::int64_t>::max();
+  if (!o.at.empty()) {
+    auto at = parse_instant(o.at, system_now_us(), "--at");
+    if (!at) return report(at.error());
+    at_us = *at;
+  }
+  auto log = open_log(o.data_dir);
+  if (!log) return report(log.error());
+  auto snapshot = fold_call_at(**log, o.voice_call_id, at_us);
+  if (!snapshot) return report(snapshot.error());
+  if (o.at.empty()) snapshot->at_us = snapshot->last_event_us;
+  print_snapshot(*snapshot, o.output);
+  return exit_ok;
+}
+
+}  // namespace backline::cli
