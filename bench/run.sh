@@ -7,3 +7,7 @@ echo "== commands_bench (issue 2: commands/s, latency, commits per fsync, memory
 "$build/bench/commands_bench"
 echo "== routing_bench (issue 3: routed internal calls/s, request->offer latency)"
 "$build/bench/routing_bench"
+echo "== projections_bench (issue 4: projection build rate, get/chain latency, replay time)"
+"$build/bench/projections_bench"
+echo "== kafka_bench (issue 6: events published/s next to kcat -P)"
+"$build/bench/kafka_bench"
