@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "projections/keys.h"
+#include "projections/voice_call.h"
 
 namespace backline::projections {
 namespace {
@@ -187,20 +188,8 @@ bool takes_part(const json& r, const std::string& agent) {
   return false;
 }
 
-std::string_view sf_type(domain::call_type t) {
-  switch (t) {
-    case domain::call_type::inbound:
-      return "Inbound";
-    case domain::call_type::outbound:
-      return "Outbound";
-    case domain::call_type::internal:
-      return "Internal";
-  }
-  return "";
-}
-
 bool matches(const json& r, const list_filter& f) {
-  if (f.type && r.value("call_type", "") != sf_type(*f.type)) return false;
+  if (f.type && r.value("call_type", "") != salesforce_call_type(*f.type)) return false;
   if (!f.agent.empty() && !takes_part(r, f.agent)) return false;
   if (!f.queue.empty() && r.value("queue", "") != f.queue) return false;
   if (!f.parent.empty() && r.value("parent_voice_call_id", "") != f.parent) return false;

@@ -8,10 +8,8 @@
 #include "schemas/codec.h"
 
 namespace backline::projections {
-namespace {
 
-// Salesforce's picklist spelling of the domain's enums.
-std::string_view sf_call_type(domain::call_type t) {
+std::string_view salesforce_call_type(domain::call_type t) {
   switch (t) {
     case domain::call_type::inbound:
       return "Inbound";
@@ -22,6 +20,10 @@ std::string_view sf_call_type(domain::call_type t) {
   }
   return "";
 }
+
+namespace {
+
+// Salesforce's picklist spelling of the domain's enums.
 std::string_view sf_method(domain::initiation_method m) {
   switch (m) {
     case domain::initiation_method::inbound:
@@ -185,7 +187,7 @@ void append_voice_call_record(std::string& out, const domain::call_state& conv,
   put_seconds_between(w, "agent_interaction_duration_s", s.answered_at_us, s.ended_at_us);
   w.field("call_center", call_center);
   w.field("call_disposition", sf_disposition(s.disposition()));
-  w.field("call_type", sf_call_type(s.type));
+  w.field("call_type", salesforce_call_type(s.type));
   w.field("case_category", a.case_category);
   w.field("conversation_events", s.conversation_events);
   w.field("conversation_id", conv.id);

@@ -19,6 +19,9 @@
 
 namespace backline::projections {
 
+// Salesforce's picklist spelling of a call type, as the records store it: "Inbound", ...
+std::string_view salesforce_call_type(domain::call_type t);
+
 // Appends the VoiceCall record of segment `seg` of conversation `conv` to `out`. `call_center`
 // is the tenant of the conversation's envelopes.
 void append_voice_call_record(std::string& out, const domain::call_state& conv,
