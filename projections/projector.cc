@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <future>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "eventlog/log.h"
 #include "projections/keys.h"
@@ -34,10 +35,31 @@ std::string call_stream(std::string_view root) {
   return "call/" + std::string(root);
 }
 
+// From Kafka: the meta keys of the consumer's bookkeeping (projector.h).
+std::string envelope_prefix(std::string_view root) {
+  std::string k(consumer_meta_prefix);
+  k.append("env/").append(root).push_back('\0');
+  return k;
+}
+std::string envelope_key(std::string_view root, std::uint64_t version) {
+  std::string k = envelope_prefix(root);
+  keys::append_u32_be(k, static_cast<std::uint32_t>(version));
+  return k;
+}
+std::string offsets_prefix() {
+  return std::string(consumer_meta_prefix) + "offset/";
+}
+std::string offset_key(std::string_view topic, std::int32_t partition) {
+  std::string k = offsets_prefix();
+  k.append(topic).push_back('\0');
+  keys::append_u32_be(k, static_cast<std::uint32_t>(partition));
+  return k;
+}
+
 }  // namespace
 
 struct projector::impl {
-  eventlog::log& log;
+  eventlog::log* log;  // null: from Kafka
   store& st;
   projector_options opts;
   write_batch batch;  // being staged
@@ -55,8 +77,13 @@ struct projector::impl {
   // Reused buffers: a record's text, the index entries now and their differences.
   std::string record;
   std::vector<index_entry> now, gone, added;
+  // From Kafka: next offsets, whether they moved since the last flush, recent event ids.
+  kafka_offsets offsets;
+  bool offsets_dirty = false;
+  std::unordered_set<std::string> seen_ids;
+  std::error_code open_error;  // loading the offsets failed: every apply returns it
 
-  impl(eventlog::log& l, store& s, projector_options o)
+  impl(eventlog::log* l, store& s, projector_options o)
       : log(l),
         st(s),
         opts(std::move(o)),
@@ -70,6 +97,8 @@ struct projector::impl {
   ~impl() { (void)wait(); }  // a write in flight completes; nothing else is flushed
 
   std::expected<conversation*, std::error_code> load(const schemas::decoded& d);
+  std::error_code rehydrate_from_store(const std::string& root, conversation& c);
+  std::error_code apply(const kafka_event& e);
   std::error_code fold(schemas::decoded&& d);
   void stage_children(conversation& c, const domain::event& e);
   void stage_records(conversation& c);
@@ -86,8 +115,10 @@ std::expected<conversation*, std::error_code> projector::impl::load(const schema
   if (auto it = cache.find(root); it != cache.end()) return &it->second;
   conversation c;
   c.tenant = d.meta.tenant;
-  if (d.meta.stream_version > 1) {
-    auto prior = log.read_stream(call_stream(root), 1, d.meta.stream_version - 1);
+  if (log == nullptr) {
+    if (auto ec = rehydrate_from_store(root, c)) return std::unexpected(ec);
+  } else if (d.meta.stream_version > 1) {
+    auto prior = log->read_stream(call_stream(root), 1, d.meta.stream_version - 1);
     if (!prior) return std::unexpected(prior.error());
     if (prior->size() != d.meta.stream_version - 1) return std::unexpected(errc::corrupt);
     for (const auto& r : *prior) {
@@ -134,7 +165,67 @@ std::error_code projector::impl::fold(schemas::decoded&& d) {
   return {};
 }
 
+// From Kafka: every envelope of the stream the store holds (all of them flushed: a conversation
+// leaves memory only after a flush, whose write is waited for here).
+std::error_code projector::impl::rehydrate_from_store(const std::string& root, conversation& c) {
+  if (auto ec = wait()) return ec;
+  const std::string begin = envelope_prefix(root);
+  std::error_code bad;
+  auto ec = st.scan(
+      model::meta, begin, keys::prefix_end(begin), [&](std::string_view, std::string_view v) {
+        auto p = schemas::decode(v);
+        if (!p || p->payload.index() != 0 || p->meta.stream_version != c.state.version + 1) {
+          bad = errc::corrupt;
+          return false;
+        }
+        if (p->meta.stream_version == 1) c.tenant = p->meta.tenant;
+        domain::evolve(c.state, schemas::to_event(*p));
+        return true;
+      });
+  if (ec || bad) return ec ? ec : bad;
+  if (c.state.version > 0) {
+    c.written = index_entries(c.state);
+    ++stats.rehydrations;
+  }
+  return {};
+}
+
+std::error_code projector::impl::apply(const kafka_event& e) {
+  if (open_error) return open_error;
+  if (log != nullptr) return errc::bad_options;
+  auto [at, fresh] = offsets.try_emplace({std::string(e.topic), e.partition}, 0);
+  if (!fresh && e.offset < at->second) return {};  // before the stored offset: applied
+  at->second = e.offset + 1;
+  offsets_dirty = true;
+  auto d = schemas::decode(e.envelope);
+  if (!d) return errc::corrupt;
+  if (seen_ids.size() >= opts.dedupe_ids_max) seen_ids.clear();
+  if (!seen_ids.insert(schemas::to_string(d->meta.event_id)).second) {
+    ++stats.duplicates;
+  } else if (d->meta.stream_kind == "call" && d->payload.index() == 0) {
+    auto c = load(*d);
+    if (!c) return c.error();
+    if (d->meta.stream_version <= (*c)->state.version) {
+      ++stats.duplicates;  // applied before this projector's memory (an earlier run)
+    } else {
+      const std::string root = d->meta.stream_id;
+      const std::uint64_t version = d->meta.stream_version;
+      const std::uint64_t position = d->meta.log_position;
+      if (auto ec = fold(std::move(*d))) return ec;
+      batch.put(model::meta, envelope_key(root, version), e.envelope);
+      applied = std::max(applied, position);
+      ++stats.events;
+    }
+  } else {
+    applied = std::max(applied, d->meta.log_position);
+    ++stats.events;
+  }
+  if (++pending >= opts.batch_events) return flush(/*sync=*/false);
+  return {};
+}
+
 std::error_code projector::impl::apply(const eventlog::record& r) {
+  if (log == nullptr) return errc::bad_options;
   if (r.position <= applied) return {};
   auto d = schemas::decode(r.envelope);
   if (!d) return errc::corrupt;
@@ -209,8 +300,16 @@ std::error_code projector::impl::wait() {
 // explicit flush and the end of a catch-up wait for the write.
 std::error_code projector::impl::flush(bool sync) {
   if (auto ec = wait()) return ec;
-  if (touched.empty() && applied == flushed) return {};
+  if (touched.empty() && applied == flushed && !offsets_dirty) return {};
   for (const auto& root : touched) stage_records(cache.at(root));
+  if (offsets_dirty) {
+    for (const auto& [tp, next] : offsets) {
+      std::string v;
+      keys::append_u64_be(v, static_cast<std::uint64_t>(next));
+      batch.put(model::meta, offset_key(tp.first, tp.second), v);
+    }
+    offsets_dirty = false;
+  }
   batch.swap(in_flight);
   writing_position = applied;
   writing = std::async(std::launch::async,
@@ -223,11 +322,26 @@ std::error_code projector::impl::flush(bool sync) {
 }
 
 projector::projector(eventlog::log& log, store& st, projector_options opts)
-    : impl_(std::make_unique<impl>(log, st, std::move(opts))) {}
+    : impl_(std::make_unique<impl>(&log, st, std::move(opts))) {}
+projector::projector(store& st, projector_options opts)
+    : impl_(std::make_unique<impl>(nullptr, st, std::move(opts))) {
+  auto o = load_kafka_offsets(st);
+  if (o) {
+    impl_->offsets = std::move(*o);
+  } else {
+    impl_->open_error = o.error();
+  }
+}
 projector::~projector() = default;
 
 std::error_code projector::apply(const eventlog::record& r) {
   return impl_->apply(r);
+}
+std::error_code projector::apply(const kafka_event& e) {
+  return impl_->apply(e);
+}
+const kafka_offsets& projector::offsets() const {
+  return impl_->offsets;
 }
 std::error_code projector::flush() {
   return impl_->flush(/*sync=*/true);
@@ -243,10 +357,11 @@ projector_stats projector::stats() const {
 
 std::expected<std::uint64_t, std::error_code> projector::catch_up(std::uint64_t until) {
   impl& p = *impl_;
-  const std::uint64_t target = std::min(until, p.log.committed_position());
+  if (p.log == nullptr) return std::unexpected(make_error_code(errc::bad_options));
+  const std::uint64_t target = std::min(until, p.log->committed_position());
   while (p.applied < target) {
     const std::size_t n = std::min<std::uint64_t>(p.opts.read_events, target - p.applied);
-    auto records = p.log.read_from(p.applied + 1, n);
+    auto records = p.log->read_from(p.applied + 1, n);
     if (!records) return std::unexpected(records.error());
     if (records->empty()) break;
     for (const auto& r : *records) {
@@ -256,6 +371,28 @@ std::expected<std::uint64_t, std::error_code> projector::catch_up(std::uint64_t 
   }
   if (auto ec = p.flush(/*sync=*/true)) return std::unexpected(ec);
   return p.applied;
+}
+
+std::expected<kafka_offsets, std::error_code> load_kafka_offsets(const store& st) {
+  kafka_offsets out;
+  const std::string begin = offsets_prefix();
+  std::error_code bad;
+  auto ec = st.scan(
+      model::meta, begin, keys::prefix_end(begin), [&](std::string_view k, std::string_view v) {
+        const std::string_view rest = k.substr(begin.size());
+        const auto nul = rest.find('\0');
+        if (nul == std::string_view::npos || rest.size() != nul + 5 || v.size() != 8) {
+          bad = errc::corrupt;
+          return false;
+        }
+        const auto partition = static_cast<std::int32_t>(
+            keys::read_u64_be(std::string(4, '\0') + std::string(rest.substr(nul + 1))));
+        out[{std::string(rest.substr(0, nul)), partition}] =
+            static_cast<std::int64_t>(keys::read_u64_be(v));
+        return true;
+      });
+  if (ec || bad) return std::unexpected(ec ? ec : bad);
+  return out;
 }
 
 std::expected<std::uint64_t, std::error_code> rebuild(eventlog::log& log,

@@ -22,6 +22,28 @@
 // ended (wrap-up usually follows the end); beyond `conversations_max` any conversation may be
 // evicted. Eviction costs a rehydration later, never correctness.
 //
+// From Kafka (`backline project --kafka`). A projector made without a log folds envelopes that a
+// Kafka consumer hands it (`apply(kafka_event)`), the same bytes the log holds, so the models are
+// the same bytes as a projection of the log. What differs:
+// - Order: the relay keys records by stream id, so one stream's events arrive in order (one
+//   partition); streams interleave differently than in the log, which the models do not see
+//   (each record is recomputed from its own conversation).
+// - Duplicates: the relay is at least once. An event whose id this projector already applied,
+//   or whose stream version its conversation already folded (after a restart), is skipped and
+//   counted in `duplicates`; its offset still advances. Event ids are remembered for one run
+//   only, so after a restart an agent, queue or directory event sent again is applied again:
+//   harmless, as those only advance the checkpoint (the highest position seen).
+// - Offsets: the next offset of each topic-partition is written in the SAME WriteBatch as the
+//   data (meta `kafka/offset/<topic>\0<partition u32 BE>` -> u64 BE), so a consumer that seeks to
+//   `load_kafka_offsets` after a crash applies every event exactly once.
+// - Rehydration: there is no log to read a stream back from, so each call event's envelope is
+//   also kept in meta (`kafka/env/<root>\0<version u32 BE>`) in the same batch, and a
+//   conversation not in memory is folded again from those.
+// - Checkpoint: the highest log position (stamped in the envelopes) applied so far; once every
+//   topic is consumed it equals the log's committed position.
+// meta's `kafka/` keys are left out of its digest (store.h), so replay_and_verify and per-model
+// digests compare a Kafka-built store with the log.
+//
 // Threads: a projector is used by one thread at a time; the log and the store may be shared.
 // The destructor does NOT flush: what was applied since the last flush is folded again next
 // time (that is what a crash does too). It waits for a write already in flight.
@@ -29,9 +51,12 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "projections/store.h"
@@ -47,6 +72,9 @@ struct projector_options {
   std::size_t batch_events = 4096;          // events per WriteBatch (with the checkpoint)
   std::size_t read_events = 4096;           // events per log read while catching up
   std::size_t conversations_max = 100'000;  // folded conversations kept in memory
+  // From Kafka: event ids remembered for dedupe (then forgotten all at once; the stream-version
+  // check still catches every duplicate of a call event).
+  std::size_t dedupe_ids_max = 1'000'000;
   // Called on the projector's thread once a flush's write is done, with its checkpoint (progress
   // output, tests that crash, the live projector's figures).
   std::function<void(std::uint64_t checkpoint)> on_flush;
@@ -59,14 +87,30 @@ struct projector_stats {
   std::uint64_t records_written = 0;  // VoiceCall records
   std::uint64_t rehydrations = 0;     // conversations folded again from their stream
   std::uint64_t evictions = 0;
-  std::uint64_t cached = 0;  // conversations in memory now
+  std::uint64_t cached = 0;      // conversations in memory now
+  std::uint64_t duplicates = 0;  // from Kafka: events skipped as already applied
 };
+
+// One record as a Kafka consumer received it.
+struct kafka_event {
+  std::string_view topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string_view envelope;  // the record's value: the envelope bytes of the log
+};
+
+// The next offset to read, per (topic, partition), as a Kafka projector stored them.
+using kafka_offsets = std::map<std::pair<std::string, std::int32_t>, std::int64_t>;
+std::expected<kafka_offsets, std::error_code> load_kafka_offsets(const store& st);
 
 class projector {
  public:
   // REQUIRES: `log` and `st` outlive the projector; `st` is open read-write. The log may be a
   // read-only secondary.
   projector(eventlog::log& log, store& st, projector_options opts = {});
+  // From Kafka: no log. `catch_up` and `apply(eventlog::record)` return errc::bad_options.
+  // REQUIRES: `st` outlives the projector and is open read-write.
+  explicit projector(store& st, projector_options opts = {});
   ~projector();
   projector(const projector&) = delete;
   projector& operator=(const projector&) = delete;
@@ -78,10 +122,17 @@ class projector {
   // Applies one event (from a subscription). Events at or below the last applied position are
   // ignored; REQUIRES positions without gaps after it. Flushes every `batch_events` events.
   std::error_code apply(const eventlog::record& r);
+  // From Kafka (a projector made without a log): applies one record unless its offset is below
+  // the stored next offset of its topic-partition, or it is a duplicate (see above). errc::corrupt
+  // when the envelope does not decode or a stream version is missing. Flushes every
+  // `batch_events` records.
+  std::error_code apply(const kafka_event& e);
   // Writes what was applied since the last flush, with the checkpoint.
   std::error_code flush();
 
   std::uint64_t applied_position() const;
+  // From Kafka: the next offset per topic-partition, as applied (flushed or not).
+  const kafka_offsets& offsets() const;
   projector_stats stats() const;
 
  private:

@@ -328,6 +328,7 @@ std::expected<model_digest, std::error_code> store::digest(model m) const {
     for (unsigned char c : bytes) d.hash = (d.hash ^ c) * 1099511628211ull;
   };
   auto ec = scan(m, {}, {}, [&](std::string_view k, std::string_view v) {
+    if (m == model::meta && k.starts_with(consumer_meta_prefix)) return true;
     mix(k);
     mix(v);
     ++d.keys;

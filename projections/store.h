@@ -61,7 +61,7 @@ enum class model : std::uint8_t {
   by_agent = 7,             // owner agent \0 start id -> ""
   by_queue = 8,             // queue \0 start id -> ""
   by_parent = 9,            // parent voice call id \0 start id -> ""
-  meta = 10,                // "checkpoint" -> u64 BE; "format" -> "2"
+  meta = 10,                // "checkpoint" -> u64 BE; "format" -> "2"; "kafka/..." (below)
 };
 inline constexpr std::size_t model_count = 11;
 std::string_view model_name(model m);  // the column family name, e.g. "voice_calls"
@@ -112,8 +112,15 @@ class write_batch {
   std::unique_ptr<rocksdb::WriteBatch> batch_;  // rebuilt at each write
 };
 
+// Keys of `meta` under this prefix are the Kafka consumer's bookkeeping (`backline project
+// --kafka`: offsets per topic-partition, the envelopes it rehydrates conversations from; see
+// projector.h). They depend on how the events arrived, not on what they say, so `digest(meta)`
+// leaves them out: a store built from Kafka and one built from the log digest the same.
+inline constexpr std::string_view consumer_meta_prefix = "kafka/";
+
 // Hash and size of one model (FNV-1a 64 over each key and value with their lengths, in key
-// order): two stores with equal digests for every model hold the same bytes.
+// order): two stores with equal digests for every model hold the same bytes (for `meta`, apart
+// from the keys under consumer_meta_prefix).
 struct model_digest {
   model which = model::meta;
   std::uint64_t hash = 0;

@@ -156,6 +156,15 @@ result<void> follow(source& src, const filter& keep, record_writer& out, std::ui
   return {};
 }
 
+template <class Variant, std::size_t... I>
+void add_type_names(std::set<std::string>& names, std::index_sequence<I...>) {
+  (names.emplace(
+       schemas::type_name(schemas::body{Variant{std::variant_alternative_t<I, Variant>{}}})),
+   ...);
+}
+
+}  // namespace
+
 std::vector<column> event_columns(format f) {
   if (f == format::csv) {
     return {{"position", "/position"},
@@ -180,15 +189,6 @@ std::vector<column> event_columns(format f) {
           {"PRINCIPAL", "/principal", 0, 10},
           {"DATA", "/data", 72}};
 }
-
-template <class Variant, std::size_t... I>
-void add_type_names(std::set<std::string>& names, std::index_sequence<I...>) {
-  (names.emplace(
-       schemas::type_name(schemas::body{Variant{std::variant_alternative_t<I, Variant>{}}})),
-   ...);
-}
-
-}  // namespace
 
 std::vector<std::string> known_event_types() {
   std::set<std::string> names;

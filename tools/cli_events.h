@@ -32,6 +32,10 @@ struct tail_options {
 
 int run_events_tail(const tail_options& options);
 
+// The columns of an event record (schemas::to_json) in `f`: what every events tail prints, from
+// the log or from Kafka (cli_kafka_consume.h).
+std::vector<column> event_columns(format f);
+
 // Every event type name the codec knows ("call_created", ..., "directory_replaced", ...),
 // sorted and unique.
 std::vector<std::string> known_event_types();
