@@ -1,6 +1,8 @@
 // backline: the Backline command-line tool. Reads a (possibly live) engine's event log and read
 // models: tail events, fold a call as it stood at an instant, list calls, follow chains, draw
 // reports, replay and verify the read models. Every subcommand opens its data read-only.
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 
@@ -11,7 +13,9 @@
 #include "tools/cli_common.h"
 #include "tools/cli_events.h"
 #include "tools/cli_kafka.h"
+#include "tools/cli_kafka_consume.h"
 #include "tools/cli_output.h"
+#include "tools/cli_token.h"
 #include "tools/cli_views.h"
 
 namespace {
@@ -43,11 +47,14 @@ struct cli {
   CLI::App app{"backline: query, tail, replay and report on a Backline engine's data"};
   common_flags common;
   tail_options tail;
+  kafka_tail_options kafka_tail;
+  project_kafka_options project;
   call_get_options get;
   calls_list_options list;
   report_options rep;
   replay_options replay;
   kafka_dev_options kafka_dev;
+  token_options token;
   std::string chain_id;
   int code = exit_ok;
 
@@ -63,16 +70,28 @@ struct cli {
         ->capture_default_str();
     t->add_option("--stream", tail.stream, "only this stream, e.g. call/<id> or agent/alice");
     t->add_option("--type", tail.type, "only this event type, e.g. call_created");
+    t->add_option("--kafka", kafka_tail.bootstrap,
+                  "read the events from Kafka (bootstrap servers) instead of the log, from the "
+                  "beginning of every partition to its end (with -f: on)");
+    t->add_option("--topic", kafka_tail.topics,
+                  "with --kafka: this topic (repeatable; default: Backline's four topics)");
     t->footer(R"(Examples:
   backline events tail                                # the last 20 events
   backline events tail -f                             # ... then follow the engine live
   backline events tail --from beginning -o csv > events.csv
   backline events tail --from 2024-05-01T09:00:00Z --type supervisor_mode_changed
-  backline events tail --stream agent/alice --from 120 -o table)");
+  backline events tail --stream agent/alice --from 120 -o table
+  backline events tail --kafka 127.0.0.1:9092 --topic backline.voicecall.v1 -o jsonl)");
     t->callback([this] {
       tail.data_dir = common.data;
       tail.output = common.fmt();
       if (tail.follow) install_stop_handlers();
+      if (!kafka_tail.bootstrap.empty()) {
+        kafka_tail.follow = tail.follow;
+        kafka_tail.output = common.fmt();
+        code = run_events_tail_kafka(kafka_tail);
+        return;
+      }
       code = run_events_tail(tail);
     });
   }
@@ -192,6 +211,61 @@ Real deployments run Apache Kafka: see docs/kafka.md and deploy/docker-compose.y
     k->callback([this] { code = run_kafka_dev(kafka_dev); });
   }
 
+  void add_token() {
+    auto* t = app.add_subcommand("token",
+                                 "mint a bearer token with the DEVELOPMENT key of a data "
+                                 "directory (created if missing); for development only");
+    t->add_option("--data", token.data_dir, "data directory of backlined (its auth/dev-es256.pem)")
+        ->capture_default_str();
+    t->add_option("--sub", token.subject, "the user the token speaks for (claim sub)")->required();
+    t->add_option("--role", token.roles, "a role; repeat for more (claim roles)")
+        ->required()
+        ->check(CLI::IsMember({"telephony", "agent", "supervisor", "admin"}));
+    t->add_option("--tenant", token.tenant, "the call center (claim iss)")->capture_default_str();
+    t->add_option("--aud", token.audience, "the audience (claim aud)")->capture_default_str();
+    t->add_option("--ttl", token.ttl_s, "lifetime in seconds (at most 86400)")
+        ->capture_default_str();
+    t->footer(
+        R"x(Prints only the token on stdout; the development-key warning and a hint go to stderr.
+The key is <data>/auth/dev-es256.pem, the one backlined checks tokens with when no production
+auth is configured. Anyone who can read it can mint any token: never use it in production.
+Examples:
+  backline token --data var --sub alice --role agent
+  backline token --sub peggy --role supervisor --role agent --ttl 600
+  backline token --sub cti-connector --role telephony --tenant acme_support --aud backline
+  curl -H "Authorization: Bearer $(backline token --sub alice --role agent)" \
+       http://127.0.0.1:8080/v1/agents)x");
+    t->callback([this] { code = run_token(token); });
+  }
+
+  void add_project() {
+    auto* p = app.add_subcommand("project",
+                                 "build the read models from Kafka (consumer group; offsets "
+                                 "stored with the data) until Ctrl-C or --until-idle");
+    common.add_to(p, /*with_output=*/false);
+    p->add_option("--kafka", project.bootstrap, "Kafka bootstrap servers")->required();
+    p->add_option("--group", project.group, "consumer group id")->required();
+    p->add_option("--store", project.store_dir,
+                  "projection store directory (default: <data>/projections)");
+    p->add_option("--topics", project.topics,
+                  "topics to consume (default: Backline's four topics)");
+    p->add_option("--until-idle", project.until_idle_s,
+                  "exit once no record arrived for SECONDS (tests, one-off rebuilds)")
+        ->check(CLI::PositiveNumber);
+    p->footer(R"(The models are the same bytes as a projection of the log (backline replay); duplicates
+from the at-least-once relay are skipped by event id. Offsets per topic-partition are written
+in the same RocksDB batch as the data, and a restart seeks to them.
+Examples:
+  backline project --kafka 127.0.0.1:9092 --group analytics --store /srv/views
+  backline project --kafka 127.0.0.1:9092 --group ci --store scratch --until-idle 2)");
+    p->callback([this] {
+      project.data_dir = common.data;
+      project.progress = isatty(STDERR_FILENO) != 0;
+      install_stop_handlers();
+      code = run_project_kafka(project);
+    });
+  }
+
   cli() {
     app.require_subcommand(1);
     app.footer(std::string(R"(Examples:
@@ -202,9 +276,11 @@ Real deployments run Apache Kafka: see docs/kafka.md and deploy/docker-compose.y
   backline report customer_volume --by day --svg volume.svg
   backline replay --verify
   backline kafka-dev --port-base 19092                # a dev Kafka broker for backlined --kafka
+  backline token --sub alice --role agent             # a development bearer token for curl
 
 Every subcommand takes --data DIR (default ./var, where backlined keeps its log) and opens it
-read-only, so it can run beside a live backlined. `backline SUBCOMMAND --help` has more.)") +
+read-only, so it can run beside a live backlined (`token` creates the development key if it is
+missing). `backline SUBCOMMAND --help` has more.)") +
                exit_codes_help);
     add_events();
     add_calls();
@@ -212,6 +288,8 @@ read-only, so it can run beside a live backlined. `backline SUBCOMMAND --help` h
     add_report();
     add_replay();
     add_kafka_dev();
+    add_token();
+    add_project();
   }
 };
 

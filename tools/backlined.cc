@@ -3,23 +3,25 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <functional>
-#include <optional>
-#include <thread>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <optional>
+#include <thread>
 
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/engine.h"
 #include "actors/domain/directory.h"
+#include "actors/engine.h"
 #include "eventlog/kafka/publisher.h"
 #include "eventlog/log.h"
+#include "projections/live.h"
+#include "projections/store.h"
 #include "schemas/codec.h"
 #include "tools/demo.h"
 
@@ -31,8 +33,8 @@ void say(const std::string& line) {
   if (tty) {
     fmt::print(stderr, "backlined: {}\n", line);
   } else {
-    const auto msg = nlohmann::json(line).dump(-1, ' ', false,
-                                            nlohmann::json::error_handler_t::replace);
+    const auto msg =
+        nlohmann::json(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     fmt::print(stderr, "{{\"component\":\"backlined\",\"msg\":{}}}\n", msg);
   }
 }
@@ -129,7 +131,8 @@ void report_kafka(const backline::kafka::publisher& p) {
   const std::uint64_t errors = s.producer_errors_total + s.delivery_errors_total;
   if (s.lag_events == 0 && errors == errors_seen) return;
   errors_seen = errors;
-  say(fmt::format("kafka: lag {} events (published {} of {}), {} in flight, {} producer errors, "
+  say(
+      fmt::format("kafka: lag {} events (published {} of {}), {} in flight, {} producer errors, "
                   "{} delivery errors, {} producer restarts",
                   s.lag_events, s.published_position, s.committed_position, s.in_flight_events,
                   s.producer_errors_total, s.delivery_errors_total, s.producer_restarts_total));
@@ -152,7 +155,7 @@ int main(int argc, char** argv) {
 
 The engine recovers its state from the log in --data on every start.)");
   std::string data = "var", directory, durability = "wal";
-  bool demo = false, once = false;
+  bool demo = false, once = false, no_projections = false;
   std::size_t threads = 0;
   app.add_option("--data", data, "data directory (the RocksDB event log)")->capture_default_str();
   app.add_option("--directory", directory,
@@ -161,10 +164,14 @@ The engine recovers its state from the log in --data on every start.)");
                  "fsync: fsync every group commit; wal: write the WAL without sync")
       ->check(CLI::IsMember({"fsync", "wal"}))
       ->capture_default_str();
-  app.add_flag("--fsync", [&](std::int64_t) { durability = "fsync"; }, "same as --durability fsync");
+  app.add_flag(
+      "--fsync", [&](std::int64_t) { durability = "fsync"; }, "same as --durability fsync");
   app.add_option("--threads", threads, "actor scheduler threads (0: one per core)");
   app.add_flag("--demo", demo, "run the demo scenario through the actors");
   app.add_flag("--once", once, "with --demo: exit after the scenario");
+  app.add_flag("--no-projections", no_projections,
+               "do not keep the read models in <data>/projections up to date (then `backline "
+               "replay` builds them)");
   kafka_flags kafka;
   add_kafka_options(app, kafka);
   CLI11_PARSE(app, argc, argv);
@@ -217,6 +224,18 @@ The engine recovers its state from the log in --data on every start.)");
     publisher = std::move(*p);
   }
 
+  // The read models (`backline calls`, `chain`, `report`) follow the log on their own thread.
+  std::unique_ptr<backline::projections::live_projector> live;
+  if (!no_projections) {
+    const std::string store_dir = backline::projections::default_store_dir(data);
+    auto l = backline::projections::live_projector::start(log, {.store_dir = store_dir});
+    if (!l) {
+      say(fmt::format("cannot start the projections in {}: {}", store_dir, l.error().message()));
+      return 1;
+    }
+    live = std::move(*l);
+  }
+
   std::unique_ptr<backline::eventlog::subscription> printer;
   std::atomic<std::uint64_t> printed{log.committed_position()};
   if (demo) {
@@ -237,13 +256,18 @@ The engine recovers its state from the log in --data on every start.)");
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       printer.reset();
-      if (publisher && !publisher->wait_published(log.committed_position(),
-                                                  std::chrono::seconds(10))) {
+      if (publisher &&
+          !publisher->wait_published(log.committed_position(), std::chrono::seconds(10))) {
         report_kafka(*publisher);
         say("kafka: not every event was acknowledged within 10 s; the rest is sent on the next "
             "start");
       }
       publisher.reset();
+      // The read models show every event before the process exits (bounded: 10 s).
+      for (int i = 0; live && i < 1000 && live->lag() > 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      live.reset();
       return 0;
     }
   }
@@ -254,6 +278,7 @@ The engine recovers its state from the log in --data on every start.)");
   say(fmt::format("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM"));
   printer.reset();
   publisher.reset();  // flushes what is in flight and stores the published position
+  live.reset();       // flushes the read models with their checkpoint
   engine->reset();
   say("stopped cleanly");
   return 0;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "eventlog/log.h"
+#include "projections/voice_call.h"
 #include "schemas/codec.h"
 
 namespace backline::cli {
@@ -20,28 +21,6 @@ json instant(std::int64_t us) {
 
 std::string sv(std::string_view s) {
   return std::string(s);
-}
-
-// Salesforce's picklist spelling, as the VoiceCall view stores it.
-std::string_view sf_call_type(domain::call_type t) {
-  static constexpr std::string_view names[] = {"Inbound", "Outbound", "Internal"};
-  return names[static_cast<std::size_t>(t)];
-}
-std::string_view sf_method(domain::initiation_method m) {
-  static constexpr std::string_view names[] = {"Inbound", "Outbound", "Transfer", "Callback",
-                                               "Internal"};
-  return names[static_cast<std::size_t>(m)];
-}
-
-json participant_json(const domain::participant& p) {
-  return {{"id", p.id},
-          {"role", sv(domain::to_string(p.role))},
-          {"number", p.number},
-          {"present", p.present},
-          {"held", p.held},
-          {"muted", p.muted},
-          {"joined_at", instant(p.joined_at_us)},
-          {"left_at", instant(p.left_at_us)}};
 }
 
 // The hear matrix as "listener -> the speakers it hears", parties sorted.
@@ -155,69 +134,15 @@ void print_snapshot_table(const call_snapshot& s) {
 
 }  // namespace
 
-json voice_call_json(const domain::segment& g) {
-  // The field names of the VoiceCall view (projections/voice_call.cc), so `calls get --at` and
-  // `calls get` print the same record shape.
-  json modes = json::array();
-  for (std::size_t i = 0; i < g.modes.size(); ++i) {
-    const auto& m = g.modes[i];
-    const std::int64_t until = i + 1 < g.modes.size() ? g.modes[i + 1].at_us : g.ended_at_us;
-    modes.push_back({{"mode", sv(to_string(m.mode))},
-                     {"coached_agent", m.coached_agent},
-                     {"from", instant(m.at_us)},
-                     {"until", instant(until)}});
-  }
-  json participants = json::array();
-  for (const auto& p : g.participants) participants.push_back(participant_json(p));
-  json j = {{"id", g.id},
-            {"segment_kind", sv(to_string(g.kind))},
-            {"vendor_call_key", g.vendor_call_key},
-            {"call_type", sv(sf_call_type(g.type))},
-            {"initiation_method", sv(sf_method(g.method))},
-            {"from_number", g.from},
-            {"to_number", g.to},
-            {"queue", g.queue},
-            {"owner_agent", g.owner_agent},
-            {"initiator_agent", g.initiator_agent},
-            {"ringing_agent", g.ringing_agent},
-            {"supervisor_id", g.supervisor_id},
-            {"parent_voice_call_id", g.parent_id},
-            {"previous_call_id", g.previous_id},
-            {"next_call_id", g.next_id},
-            {"status", sv(to_string(g.status))},
-            {"call_disposition", sv(to_string(g.disposition()))},
-            {"end_reason", g.end_reason},
-            {"wrapped_up", g.wrapped_up},
-            {"disposition_code", g.disposition_code},
-            {"wrap_up_notes", g.wrap_up_notes},
-            {"start_time", instant(g.created_at_us)},
-            {"accept_time", instant(g.answered_at_us)},
-            {"end_time", instant(g.ended_at_us)},
-            {"number_of_holds", g.holds.count},
-            {"total_hold_duration_us", g.holds.total_us},
-            {"longest_hold_duration_us", g.holds.longest_us},
-            {"recording_allowed", g.recording_allowed},
-            {"recording_state", sv(to_string(g.recording))},
-            {"recording_location", g.recording_location},
-            {"transcript_messages", g.transcript_messages},
-            {"conversation_events", g.conversation_events},
-            {"participants", std::move(participants)},
-            {"supervisor_modes", std::move(modes)}};
-  const auto& a = g.attributes;
-  json custom = json::object();
-  for (const auto& [k, v] : a.custom) custom[k] = v;
-  j.update({{"related_case_id", a.case_id},
-            {"related_contact_id", a.contact_id},
-            {"related_account_id", a.account_id},
-            {"subject", a.subject},
-            {"case_category", a.case_category},
-            {"custom_attributes", std::move(custom)}});
-  return j;
+json voice_call_json(const call_snapshot& s, const domain::segment& g) {
+  // The VoiceCall view's own record (projections/voice_call.h), so `calls get --at` and
+  // `calls get` print the same record.
+  return json::parse(projections::voice_call_record(s.state, g, s.tenant), nullptr, false);
 }
 
 json snapshot_json(const call_snapshot& s) {
   json records = json::array();
-  for (const auto& g : s.state.segments) records.push_back(voice_call_json(g));
+  for (const auto& g : s.state.segments) records.push_back(voice_call_json(s, g));
   return {{"voice_call_id", s.voice_call_id},
           {"conversation_id", s.state.id},
           {"stream", s.stream},
@@ -231,7 +156,7 @@ json snapshot_json(const call_snapshot& s) {
 
 result<call_snapshot> fold_call_at(eventlog::log& log, const std::string& voice_call_id,
                                    std::int64_t at_us) {
-  call_snapshot s{voice_call_id, find_call_stream(log, voice_call_id), at_us, 0, {}};
+  call_snapshot s{voice_call_id, find_call_stream(log, voice_call_id), {}, at_us, 0, {}};
   if (s.stream.empty()) {
     return fail(exit_not_found,
                 fmt::format("no voice call {} in the event log: check the id (backline events "
@@ -240,6 +165,7 @@ result<call_snapshot> fold_call_at(eventlog::log& log, const std::string& voice_
   }
   auto events = read_conversation(log, s.stream);
   if (!events) return std::unexpected(events.error());
+  if (!events->empty()) s.tenant = events->front().meta.tenant;
   std::size_t folded = 0;
   for (; folded < events->size() && (*events)[folded].meta.occurred_at_us <= at_us; ++folded) {
     domain::evolve(s.state, schemas::to_event((*events)[folded]));
@@ -278,12 +204,12 @@ void print_snapshot(const call_snapshot& s, format f) {
     case format::csv: {
       // One row per VoiceCall record: the flat fields (nested ones as JSON text).
       std::vector<column> columns = {{"id", "/id"}};
-      const json first = voice_call_json(domain::segment{});
+      const json first = voice_call_json(s, s.state.segments.front());  // there is the one asked
       for (const auto& [key, value] : first.items()) {
         if (key != "id") columns.push_back({key, "/" + key});  // the rest: by name
       }
       record_writer out(format::csv, std::move(columns));
-      for (const auto& g : s.state.segments) out.write(voice_call_json(g));
+      for (const auto& g : s.state.segments) out.write(voice_call_json(s, g));
       return;
     }
   }

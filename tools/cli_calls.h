@@ -28,6 +28,7 @@ namespace backline::cli {
 struct call_snapshot {
   std::string voice_call_id;  // the record asked for
   std::string stream;         // "call/<root>"
+  std::string tenant;         // the call center of its events
   std::int64_t at_us = 0;
   std::int64_t last_event_us = 0;  // occurred-at of the last event folded
   domain::call_state state;
@@ -40,8 +41,8 @@ result<call_snapshot> fold_call_at(eventlog::log& log, const std::string& voice_
 // {"voice_call_id", "conversation_id", "as_of", "events_folded", "voice_calls": [...],
 //  "hear_matrix": {"parties": [...], "hears": {"<listener>": ["<speaker>", ...]}}}
 nlohmann::json snapshot_json(const call_snapshot& s);
-// One VoiceCall record (a segment) as JSON, Salesforce-like field names, times in RFC 3339.
-nlohmann::json voice_call_json(const domain::segment& g);
+// The VoiceCall record of segment `g` of the snapshot, as the VoiceCall view stores it.
+nlohmann::json voice_call_json(const call_snapshot& s, const domain::segment& g);
 
 // Prints a snapshot: table (sections: records, participants, supervision, hear grid), json (one
 // object), jsonl (one line), csv (one row per VoiceCall record).

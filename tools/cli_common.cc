@@ -129,7 +129,7 @@ result<start_point> parse_start(std::string_view text, std::int64_t now_us) {
                                       text));
 }
 
-result<std::unique_ptr<eventlog::log>> open_log(const std::string& data_dir) {
+result<void> require_log_dir(const std::string& data_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   // RocksDB keeps a CURRENT file in every database directory: without it there is no log, and
@@ -139,6 +139,11 @@ result<std::unique_ptr<eventlog::log>> open_log(const std::string& data_dir) {
                                             "first, or pass the right --data",
                                             data_dir, data_dir));
   }
+  return {};
+}
+
+result<std::unique_ptr<eventlog::log>> open_log(const std::string& data_dir) {
+  if (auto ok = require_log_dir(data_dir); !ok) return std::unexpected(ok.error());
   eventlog::options o;
   o.dir = data_dir;
   o.read_only = true;

@@ -63,6 +63,8 @@ std::int64_t system_now_us();
 
 // Opens the event log under `data_dir` read-only. A directory without a log is exit_not_found
 // with the hint to start backlined there first.
+// exit_not_found with a hint when `data_dir` holds no event log.
+result<void> require_log_dir(const std::string& data_dir);
 result<std::unique_ptr<eventlog::log>> open_log(const std::string& data_dir);
 
 // The log's last committed position, caught up with the engine first (a secondary's

@@ -169,13 +169,7 @@ std::vector<std::string> report_names() {
 }
 
 result<std::unique_ptr<view_backend>> open_views(const std::string& data_dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(fs::path(data_dir) / "CURRENT", ec)) {
-    return fail(exit_not_found, fmt::format("no event log under {}: start backlined --data {} "
-                                            "first, or pass the right --data",
-                                            data_dir, data_dir));
-  }
+  if (auto ok = require_log_dir(data_dir); !ok) return std::unexpected(ok.error());
   return std::make_unique<projections_backend>(data_dir);
 }
 

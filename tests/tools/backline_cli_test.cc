@@ -96,8 +96,10 @@ class BacklineCli : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(data_); }
 
-  void write_demo_log() {
-    auto r = run(BACKLINED, "--data " + data_ + " --demo --once");
+  // `projections`: backlined keeps the read models up to date (its default).
+  void write_demo_log(bool projections = true) {
+    auto r = run(BACKLINED,
+                 "--data " + data_ + " --demo --once" + (projections ? "" : " --no-projections"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     demo_ = json_lines(r.out);
     ASSERT_GE(demo_.size(), 15u);
@@ -322,8 +324,18 @@ TEST_F(BacklineCli, HelpListsExamplesAndExitCodes) {
 
 // Replay builds the read models from the log, --verify compares them with a
 // rebuild, and the view commands read them.
-TEST_F(BacklineCli, ReplayBuildsTheReadModelsThatListChainAndReportRead) {
+TEST_F(BacklineCli, TheEngineKeepsTheReadModelsUpToDate) {
   write_demo_log();
+  auto listed = backline("calls list --agent peggy" + data());
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(json_lines(listed.out).size(), 1u);
+  auto verify = backline("replay --verify" + data());
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  for (const auto& m : json_lines(verify.out)) EXPECT_EQ(m.at("equal"), true) << m;
+}
+
+TEST_F(BacklineCli, ReplayBuildsTheReadModelsThatListChainAndReportRead) {
+  write_demo_log(/*projections=*/false);
   auto none = backline("calls list" + data());
   EXPECT_EQ(none.exit_code, 3);
   EXPECT_NE(none.err.find("run backline replay"), std::string::npos) << none.err;
