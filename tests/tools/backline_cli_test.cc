@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/tools/subprocess.h"
 #include "tools/cli_common.h"
 #include "tools/cli_output.h"
 #include "tools/cli_svg.h"
@@ -21,49 +22,17 @@ namespace {
 
 using nlohmann::json;
 
-struct run_result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using backline::testing::run_result;
+using backline::testing::slurp;
 
-// ctest runs each test in its own process, possibly in parallel: paths carry pid and test name.
 std::string test_path(const std::string& what) {
-  return ::testing::TempDir() + "/backline-cli-" + std::to_string(getpid()) + "-" +
-         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "." + what;
+  return backline::testing::test_path("backline-cli", what);
 }
 
-std::string slurp(const std::string& path) {
-  std::string s;
-  if (FILE* f = std::fopen(path.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-    std::fclose(f);
-  }
-  return s;
-}
-
-// Runs `binary args` from the source tree with stdout and stderr in files (so stdout is not a
-// terminal: the default output is jsonl). `signal_after_ms` > 0 sends SIGINT after that long.
+// Runs `binary args` (stdout is a file: the default output is jsonl); `signal_after_ms` > 0
+// sends SIGINT after that long.
 run_result run(const std::string& binary, const std::string& args, int signal_after_ms = 0) {
-  const std::string out = test_path("out"), err = test_path("err");
-  const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " + binary +
-                              " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", command.c_str(), nullptr);
-    _exit(127);
-  }
-  if (signal_after_ms > 0) {
-    usleep(signal_after_ms * 1000);
-    kill(pid, SIGINT);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  run_result r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
+  return backline::testing::run(binary, args, test_path("run"), signal_after_ms);
 }
 
 run_result backline(const std::string& args, int signal_after_ms = 0) {

@@ -7,49 +7,22 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/tools/subprocess.h"
 
 namespace {
 
-struct run_result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using backline::testing::run_result;
 
-// Runs backlined with `args`; when `stop_after_ms` > 0, sends SIGTERM after that long.
-// ctest runs tests of one binary in parallel processes: every path carries the test's name.
 std::string test_path(const std::string& what) {
-  return ::testing::TempDir() + "/backlined-" + std::to_string(getpid()) + "-" +
-         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "." + what;
+  return backline::testing::test_path("backlined", what);
 }
 
+// Runs backlined with `args`; when `stop_after_ms` > 0, sends SIGTERM after that long.
 run_result run_backlined(const std::string& args, int stop_after_ms = 0) {
-  const std::string out = test_path("out"), err = test_path("err");
-  const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " +
-                              BACKLINED + " " + args + " >" + out + " 2>" + err;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", command.c_str(), nullptr);
-    _exit(127);
-  }
-  if (stop_after_ms > 0) {
-    usleep(stop_after_ms * 1000);
-    kill(pid, SIGTERM);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  auto slurp = [](const std::string& path) {
-    std::string s;
-    if (FILE* f = std::fopen(path.c_str(), "r")) {
-      char buf[4096];
-      std::size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-      std::fclose(f);
-    }
-    return s;
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  return backline::testing::run(BACKLINED, args, test_path("run"), stop_after_ms, SIGTERM);
 }
 
 class Backlined : public ::testing::Test {
