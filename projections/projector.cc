@@ -195,8 +195,8 @@ std::error_code projector::impl::apply(const kafka_event& e) {
   if (log != nullptr) return errc::bad_options;
   auto [at, fresh] = offsets.try_emplace({std::string(e.topic), e.partition}, 0);
   if (!fresh && e.offset < at->second) return {};  // before the stored offset: applied
-  at->second = e.offset + 1;
-  offsets_dirty = true;
+  // The offset moves past the record only once it was applied: a record that fails is read
+  // again by the next run, never skipped.
   auto d = schemas::decode(e.envelope);
   if (!d) return errc::corrupt;
   if (seen_ids.size() >= opts.dedupe_ids_max) seen_ids.clear();
@@ -220,6 +220,8 @@ std::error_code projector::impl::apply(const kafka_event& e) {
     applied = std::max(applied, d->meta.log_position);
     ++stats.events;
   }
+  at->second = e.offset + 1;
+  offsets_dirty = true;
   if (++pending >= opts.batch_events) return flush(/*sync=*/false);
   return {};
 }

@@ -236,8 +236,9 @@ The engine recovers its state from the log in --data on every start.)");
     live = std::move(*l);
   }
 
-  std::unique_ptr<backline::eventlog::subscription> printer;
+  // `printed` outlives `printer`, whose thread writes it.
   std::atomic<std::uint64_t> printed{log.committed_position()};
+  std::unique_ptr<backline::eventlog::subscription> printer;
   if (demo) {
     // Prints every event as it is committed (after it is durable), as JSON lines on stdout.
     printer = log.subscribe(printed + 1, [&printed](const backline::eventlog::record& r) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -271,17 +272,18 @@ int run_events_tail_kafka(const kafka_tail_options& o) {
     return report({exit_not_found, fmt::format("cannot assign: {}", rd_kafka_err2str(e))});
   }
   record_writer out(o.output, event_columns(o.output), o.out);
-  std::size_t at_end = 0;
+  std::set<std::pair<std::string, std::int32_t>> at_end;  // partitions that reached their end
   const std::size_t partitions = static_cast<std::size_t>((*parts)->cnt);
   int code = exit_ok;
-  while (!stop_requested() && (o.follow || at_end < partitions)) {
+  while (!stop_requested() && (o.follow || at_end.size() < partitions)) {
     message_ptr m(rd_kafka_consumer_poll(rk->get(), poll_ms));
     if (!m) {
       out.flush();
       continue;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      ++at_end;  // EOF is reported again after new records: only the first counts here
+      // EOF is reported again after new records: each partition counts once.
+      at_end.emplace(rd_kafka_topic_name(m->rkt), m->partition);
       continue;
     }
     if (m->err) {

@@ -110,7 +110,8 @@ struct directory {
 
   // Builds the lookup index; the loader and the codec call it. A directory edited after its last
   // reindex() (tests do) is checked against its index: a hit is verified, a miss is trusted only
-  // while the entry counts still match. REQUIRES: reindex() after renaming an entry in place.
+  // while the entry counts still match. REQUIRES: reindex() after any edit that keeps a count
+  // (a rename in place, an erase followed by an insert).
   void reindex();
 
   const agent_entry* find_agent(std::string_view id) const;

@@ -321,8 +321,8 @@ void connection::run_handler(const route& r) {
     if (!self->pending_ || !self->pending_->claim(nullptr)) return;  // an answer is on its way
     self->core_->handler_timeouts->inc();
     self->send(
-        gateway_timeout("the request was not answered in time; it may still complete, "
-                        "retry with the same Idempotency-Key"));
+        gateway_timeout("the request was not answered in time and may still complete: read "
+                        "the resource back before retrying it"));
   });
   auto state = pending_;
   try {
