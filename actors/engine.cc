@@ -1,9 +1,10 @@
 #include "actors/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
-#include <thread>
 #include <random>
+#include <thread>
 
 #include "actors/call_actor.h"
 #include "actors/directory_loader.h"
@@ -12,6 +13,15 @@
 #include "actors/routing_actor.h"
 #include "eventlog/log.h"
 #include "schemas/codec.h"
+
+namespace backline::actors {
+// A request made from a gateway actor on behalf of a caller that must not block.
+struct gateway_job {
+  std::function<void(caf::event_based_actor*)> run;
+};
+}  // namespace backline::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(backline::actors::gateway_job)
 
 namespace backline::actors {
 
@@ -23,6 +33,9 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system> system;
   router_actor router;
   routing_actor routing;
+  // Where the asynchronous `submit`s make their requests from (round robin).
+  std::vector<caf::actor> gateways;
+  std::atomic<std::size_t> next_gateway{0};
 };
 
 namespace {
@@ -47,8 +60,7 @@ std::error_code append_and_wait(eventlog::log& log, eventlog::pending_event e) {
 }
 
 // The directory is kept as events: record it when it differs from the last one recorded.
-std::expected<void, std::string> record_directory(eventlog::log& log,
-                                                  const domain::directory& dir,
+std::expected<void, std::string> record_directory(eventlog::log& log, const domain::directory& dir,
                                                   std::int64_t now_us) {
   const std::string stream = "directory/" + dir.call_center;
   const std::uint64_t version = log.stream_version(stream);
@@ -113,9 +125,8 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   p->config->set("scheduler.max-threads", options.scheduler_threads > 0
                                               ? options.scheduler_threads
                                               : std::max<std::size_t>(1, cores - 1));
-  p->config->set("scheduler.policy", options.scheduler_policy == "stealing"
-                                         ? caf::atom("stealing")
-                                         : caf::atom("sharing"));
+  p->config->set("scheduler.policy", options.scheduler_policy == "stealing" ? caf::atom("stealing")
+                                                                            : caf::atom("sharing"));
   p->config->set("logger.verbosity", caf::atom("quiet"));
   p->system = std::make_unique<caf::actor_system>(*p->config);
   auto call = std::make_shared<call_actor_config>();
@@ -140,6 +151,11 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   routing->virtual_timers = options.virtual_timers;
   routing->steps_in_flight_max = options.routing_steps_in_flight_max;
   p->routing = spawn_routing_actor(*p->system, p->router, std::move(routing));
+  for (std::size_t i = 0; i < 2; ++i) {
+    p->gateways.push_back(p->system->spawn([](caf::event_based_actor* self) -> caf::behavior {
+      return {[self](const gateway_job& job) { job.run(self); }};
+    }));
+  }
   return std::unique_ptr<engine>(new engine(std::move(p)));
 }
 
@@ -149,11 +165,13 @@ engine::~engine() {
   {
     caf::scoped_actor self{*impl_->system};
     // The routing actor first: it sends commands to the router.
+    for (const auto& g : impl_->gateways) self->send_exit(g, caf::exit_reason::user_shutdown);
     self->send_exit(impl_->routing, caf::exit_reason::user_shutdown);
     self->wait_for(impl_->routing);
     self->request(impl_->router, std::chrono::seconds(10), shutdown_atom::value)
         .receive([](caf::atom_value) {}, [](const caf::error&) {});
   }
+  impl_->gateways.clear();
   impl_->routing = nullptr;
   impl_->router = nullptr;
   // Commit what is queued and run its callbacks (replies) while the actor system still exists;
@@ -163,12 +181,24 @@ engine::~engine() {
   impl_->log.reset();
 }
 
-caf::actor_system& engine::system() { return *impl_->system; }
-router_actor engine::router() const { return impl_->router; }
-routing_actor engine::routing() const { return impl_->routing; }
-eventlog::log& engine::log() { return *impl_->log; }
-const domain::directory& engine::directory() const { return *impl_->directory; }
-std::int64_t engine::now_us() const { return impl_->options.clock_us(); }
+caf::actor_system& engine::system() {
+  return *impl_->system;
+}
+router_actor engine::router() const {
+  return impl_->router;
+}
+routing_actor engine::routing() const {
+  return impl_->routing;
+}
+eventlog::log& engine::log() {
+  return *impl_->log;
+}
+const domain::directory& engine::directory() const {
+  return *impl_->directory;
+}
+std::int64_t engine::now_us() const {
+  return impl_->options.clock_us();
+}
 
 namespace {
 template <class Request>
@@ -193,8 +223,7 @@ command_result engine::execute_encoded(std::string_view command_buffer,
   auto decoded = schemas::decode_command(command_buffer);
   if (!decoded) {
     return command_result{outcome::rejected, domain::errc::invalid_argument,
-                          "the command buffer failed verification (" +
-                              decoded.error().message() +
+                          "the command buffer failed verification (" + decoded.error().message() +
                               "): send a schemas/command.fbs Command with identifier BLCM"};
   }
   auto& [meta, body] = *decoded;
@@ -219,6 +248,87 @@ route_result engine::route(domain::routing_request request, std::chrono::millise
                  out.detail = "the routing actor did not answer: " + self->system().render(e);
                });
   return out;
+}
+
+namespace {
+
+// Whether the routing actor must fold this call command's events (see engine.h `submit`).
+bool routing_must_see(const domain::command_body& body) {
+  return std::holds_alternative<domain::cmd::end_call>(body) ||
+         std::holds_alternative<domain::cmd::wrap_up>(body);
+}
+
+// Requests `target` from a gateway actor; `done` gets the reply, or `failure(detail)`.
+template <class Handle, class Reply, class... Args>
+void request_from_gateway(engine::impl& p, Handle target, std::chrono::milliseconds timeout,
+                          std::function<void(Reply)> done,
+                          std::function<Reply(std::string)> failure, Args... args) {
+  auto& gateway =
+      p.gateways[p.next_gateway.fetch_add(1, std::memory_order_relaxed) % p.gateways.size()];
+  auto job = [target = std::move(target), timeout, done = std::move(done),
+              failure = std::move(failure),
+              args = std::make_tuple(std::move(args)...)](caf::event_based_actor* self) {
+    std::apply(
+        [&](auto&... a) {
+          self->request(target, timeout, a...)
+              .then([done](Reply& r) { done(std::move(r)); },
+                    [self, done, failure](caf::error& e) {
+                      done(failure("the engine did not answer: " + self->system().render(e)));
+                    });
+        },
+        args);
+  };
+  caf::anon_send(gateway, gateway_job{std::move(job)});
+}
+
+command_result command_failure(std::string detail) {
+  return command_result{outcome::failed, domain::errc::ok, std::move(detail)};
+}
+
+}  // namespace
+
+void engine::submit(command_request request, command_done done, std::chrono::milliseconds timeout) {
+  if (routing_must_see(request.body)) {
+    request_from_gateway<routing_actor, command_result>(*impl_, impl_->routing, timeout,
+                                                        std::move(done), command_failure,
+                                                        command_atom::value, std::move(request));
+  } else {
+    request_from_gateway<router_actor, command_result>(*impl_, impl_->router, timeout,
+                                                       std::move(done), command_failure,
+                                                       command_atom::value, std::move(request));
+  }
+}
+void engine::submit(agent_request request, command_done done, std::chrono::milliseconds timeout) {
+  request_from_gateway<routing_actor, command_result>(*impl_, impl_->routing, timeout,
+                                                      std::move(done), command_failure,
+                                                      command_atom::value, std::move(request));
+}
+void engine::submit(queue_request request, command_done done, std::chrono::milliseconds timeout) {
+  request_from_gateway<router_actor, command_result>(*impl_, impl_->router, timeout,
+                                                     std::move(done), command_failure,
+                                                     command_atom::value, std::move(request));
+}
+void engine::submit(domain::routing_request request, route_done done,
+                    std::chrono::milliseconds timeout) {
+  request_from_gateway<routing_actor, route_result>(
+      *impl_, impl_->routing, timeout, std::move(done),
+      [](std::string detail) {
+        return route_result{
+            domain::route_outcome::refused, {}, {}, {}, {}, domain::errc::ok, std::move(detail)};
+      },
+      route_atom::value, std::move(request));
+}
+void engine::answer_offer(bool accept, std::string agent_id, std::string offer_id,
+                          command_done done, std::chrono::milliseconds timeout) {
+  if (accept) {
+    request_from_gateway<routing_actor, command_result>(
+        *impl_, impl_->routing, timeout, std::move(done), command_failure, accept_atom::value,
+        std::move(agent_id), std::move(offer_id));
+  } else {
+    request_from_gateway<routing_actor, command_result>(
+        *impl_, impl_->routing, timeout, std::move(done), command_failure, decline_atom::value,
+        std::move(agent_id), std::move(offer_id));
+  }
 }
 
 std::string new_id(std::int64_t unix_us) {

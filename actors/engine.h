@@ -29,18 +29,18 @@ namespace backline::actors {
 
 struct engine_options {
   std::string data_dir = "var";
-  bool fsync_per_batch = false;      // false: WAL without sync
-  std::string directory_file;        // TOML; empty: an empty directory (no agents)
+  bool fsync_per_batch = false;            // false: WAL without sync
+  std::string directory_file;              // TOML; empty: an empty directory (no agents)
   std::function<std::int64_t()> clock_us;  // default: the system clock
   // Routing timers on virtual time (tests): none is armed; after moving `clock_us`, send
   // routing() a tick_atom with generation 0.
   bool virtual_timers = false;
-  std::size_t scheduler_threads = 0;       // 0: one per core but one (kept for the log writer)
+  std::size_t scheduler_threads = 0;  // 0: one per core but one (kept for the log writer)
   // "stealing" (CAF's default) or "sharing" (one queue; threads sleep when idle).
   std::string scheduler_policy = "stealing";
   std::chrono::milliseconds idle_timeout{30'000};
   std::size_t log_queue_requests_max = 65'536;
-  std::int64_t ring_timeout_ms = 20'000;         // routing: how long an offer rings
+  std::int64_t ring_timeout_ms = 20'000;           // routing: how long an offer rings
   std::size_t routing_steps_in_flight_max = 4096;  // routing: beyond, requests are refused
 };
 
@@ -78,6 +78,26 @@ class engine {
   // the error in `detail`.
   route_result route(domain::routing_request request,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // Asynchronous forms, for callers that must not block (the HTTP API's handlers). `done` is
+  // called exactly once, on one of the engine's actor threads and never inside `submit`, with
+  // the outcome; a timeout or a CAF error comes back as `failed` (commands) or `refused`
+  // (routing) with the cause in `detail`. `done` must not block. Commands that routing must
+  // see (every agent command, end_call, wrap_up) go through the routing actor so its view
+  // folds their events; the other call commands and queue commands go straight to the router.
+  using command_done = std::function<void(command_result)>;
+  using route_done = std::function<void(route_result)>;
+  void submit(command_request request, command_done done,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  void submit(agent_request request, command_done done,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  void submit(queue_request request, command_done done,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  void submit(domain::routing_request request, route_done done,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The agent's console answers an offer (routing actor `accept` / `decline`).
+  void answer_offer(bool accept, std::string agent_id, std::string offer_id, command_done done,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   struct impl;
 

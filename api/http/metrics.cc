@@ -145,6 +145,7 @@ registry::series& registry::find_or_add(kind type, std::string_view name, std::s
 metrics::counter& registry::counter(std::string_view name, std::string_view help, const labels& l) {
   std::lock_guard lock(mutex_);
   auto& s = find_or_add(kind::counter, name, help, l, nullptr);
+  if (s.read_count) fail("a counter is either incremented or read through a callback", name);
   if (!s.c) s.c = std::make_unique<metrics::counter>();
   return *s.c;
 }
@@ -176,6 +177,14 @@ void registry::gauge_callback(std::string_view name, std::string_view help, cons
   s.read = std::move(read);
 }
 
+void registry::counter_callback(std::string_view name, std::string_view help, const labels& l,
+                                std::function<std::uint64_t()> read) {
+  std::lock_guard lock(mutex_);
+  auto& s = find_or_add(kind::counter, name, help, l, nullptr);
+  if (s.c) fail("a counter is either incremented or read through a callback", name);
+  s.read_count = std::move(read);
+}
+
 std::string registry::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
@@ -192,7 +201,7 @@ std::string registry::render() const {
                                    : " histogram\n";
     for (const auto& [key, s] : f.by_labels) {
       if (f.type == kind::counter) {
-        out += fmt::format("{}{} {}\n", name, key, s.c->value());
+        out += fmt::format("{}{} {}\n", name, key, s.read_count ? s.read_count() : s.c->value());
       } else if (f.type == kind::gauge) {
         out += fmt::format("{}{} {}\n", name, key, number(s.read ? s.read() : s.g->value()));
       } else {

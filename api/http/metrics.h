@@ -83,6 +83,10 @@ class registry {
   // under the registry's mutex: keep it short and non-blocking.
   void gauge_callback(std::string_view name, std::string_view help, const labels& l,
                       std::function<double()> read);
+  // A counter kept elsewhere (e.g. the Kafka publisher's error count), read when rendering. Same
+  // rules as gauge_callback; `read` must never go down.
+  void counter_callback(std::string_view name, std::string_view help, const labels& l,
+                        std::function<std::uint64_t()> read);
 
   std::string render() const;
 
@@ -94,6 +98,7 @@ class registry {
     std::unique_ptr<metrics::gauge> g;
     std::unique_ptr<metrics::histogram> h;
     std::function<double()> read;
+    std::function<std::uint64_t()> read_count;
   };
   struct family {
     kind type = kind::counter;
