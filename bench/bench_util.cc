@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -81,8 +82,8 @@ std::size_t resident_bytes() {
 
 void print_figure(const std::string& name, double value, const std::string& unit,
                   const std::string& anchor_name, double anchor_value) {
-  fmt::print("FIGURE {} {:.6g} {} anchor={}:{:.6g} ratio={:.3f}\n", name, value, unit,
-             anchor_name, anchor_value, anchor_value > 0 ? value / anchor_value : 0.0);
+  fmt::print("FIGURE {} {:.6g} {} anchor={}:{:.6g} ratio={:.3f}\n", name, value, unit, anchor_name,
+             anchor_value, anchor_value > 0 ? value / anchor_value : 0.0);
   std::fflush(stdout);
 }
 
@@ -91,6 +92,50 @@ std::string scratch_dir(const std::string& prefix) {
   std::string pattern = std::string(tmp ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) return {};
   return pattern;
+}
+
+namespace {
+double to_us(double v, const std::string& unit) {
+  if (unit == "us") return v;
+  if (unit == "ms") return v * 1e3;
+  if (unit == "s") return v * 1e6;
+  return v;
+}
+}  // namespace
+
+std::optional<wrk_result> run_wrk(const std::string& wrk, const std::string& args,
+                                  const std::string& url) {
+  auto command = fmt::format("{} {} --latency {} 2>&1", wrk, args, url);
+  std::fprintf(stderr, "$ %s\n", command.c_str());
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return std::nullopt;
+  wrk_result r;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p)) r.output += buf;
+  if (::pclose(p) != 0) {
+    std::fprintf(stderr, "%s", r.output.c_str());
+    return std::nullopt;
+  }
+  std::smatch m;
+  if (std::regex_search(r.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) {
+    r.requests_per_s = std::stod(m[1]);
+  }
+  if (std::regex_search(r.output, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))"))) {
+    r.p50_us = to_us(std::stod(m[1]), m[2]);
+  }
+  if (std::regex_search(r.output, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))"))) {
+    r.p99_us = to_us(std::stod(m[1]), m[2]);
+  }
+  if (std::regex_search(r.output, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))"))) {
+    r.non_2xx = std::stoull(m[1]);
+  }
+  if (std::regex_search(
+          r.output, m,
+          std::regex(
+              R"(Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+))"))) {
+    r.socket_errors = std::stoull(m[1]) + std::stoull(m[2]) + std::stoull(m[3]) + std::stoull(m[4]);
+  }
+  return r;
 }
 
 }  // namespace backline::bench

@@ -3,6 +3,7 @@
 // memory, and the machine-readable FIGURE line of DESIGN.md.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,16 @@ void print_figure(const std::string& name, double value, const std::string& unit
                   const std::string& anchor_name, double anchor_value);
 
 std::string scratch_dir(const std::string& prefix);  // a fresh directory under $TMPDIR or /tmp
+
+// One run of `wrk` (Debian package): "<wrk> <args> --latency <url>", its output parsed.
+struct wrk_result {
+  double requests_per_s = 0;
+  double p50_us = 0, p99_us = 0;
+  std::uint64_t non_2xx = 0, socket_errors = 0;
+  std::string output;
+};
+// Nullopt when wrk cannot run or fails (its output is then printed on stderr).
+std::optional<wrk_result> run_wrk(const std::string& wrk, const std::string& args,
+                                  const std::string& url);
 
 }  // namespace backline::bench

@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <regex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -73,55 +72,6 @@ class answerer {
   std::thread thread_;
 };
 
-struct wrk_result {
-  double requests_per_s = 0;
-  double p50_us = 0, p99_us = 0;
-  std::uint64_t non_2xx = 0, socket_errors = 0;
-  std::string output;
-};
-
-double to_us(double v, const std::string& unit) {
-  if (unit == "us") return v;
-  if (unit == "ms") return v * 1e3;
-  if (unit == "s") return v * 1e6;
-  return v;
-}
-
-std::optional<wrk_result> run_wrk(const std::string& wrk, const std::string& args,
-                                  const std::string& url) {
-  auto command = fmt::format("{} {} --latency {} 2>&1", wrk, args, url);
-  std::fprintf(stderr, "$ %s\n", command.c_str());
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return std::nullopt;
-  wrk_result r;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) r.output += buf;
-  if (::pclose(p) != 0) {
-    std::fprintf(stderr, "%s", r.output.c_str());
-    return std::nullopt;
-  }
-  std::smatch m;
-  if (std::regex_search(r.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) {
-    r.requests_per_s = std::stod(m[1]);
-  }
-  if (std::regex_search(r.output, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))"))) {
-    r.p50_us = to_us(std::stod(m[1]), m[2]);
-  }
-  if (std::regex_search(r.output, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))"))) {
-    r.p99_us = to_us(std::stod(m[1]), m[2]);
-  }
-  if (std::regex_search(r.output, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))"))) {
-    r.non_2xx = std::stoull(m[1]);
-  }
-  if (std::regex_search(
-          r.output, m,
-          std::regex(
-              R"(Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+))"))) {
-    r.socket_errors = std::stoull(m[1]) + std::stoull(m[2]) + std::stoull(m[3]) + std::stoull(m[4]);
-  }
-  return r;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,8 +123,8 @@ wrk.headers["Content-Type"] = "application/json"
 )";
   auto args = fmt::format("-t{} -c{} -d{}s", wrk_threads, connections, duration_s);
   auto base = fmt::format("http://127.0.0.1:{}", *port);
-  auto livez = run_wrk(wrk, args, base + "/livez");
-  auto post = run_wrk(wrk, args + " -s " + script, base + "/telephony/v1/voiceCalls");
+  auto livez = bench::run_wrk(wrk, args, base + "/livez");
+  auto post = bench::run_wrk(wrk, args + " -s " + script, base + "/telephony/v1/voiceCalls");
   std::filesystem::remove_all(dir);
   if (!livez || !post) {
     std::fprintf(

@@ -18,6 +18,11 @@
 
 #include "actors/domain/directory.h"
 #include "actors/engine.h"
+#include "api/auth/dev_key.h"
+#include "api/auth/jwt.h"
+#include "api/auth/revocation.h"
+#include "api/http/server.h"
+#include "api/service/service.h"
 #include "eventlog/kafka/publisher.h"
 #include "eventlog/log.h"
 #include "projections/live.h"
@@ -125,6 +130,97 @@ std::expected<backline::kafka::publisher_options, std::string> publisher_options
   return o;
 }
 
+struct api_flags {
+  std::string listen = "127.0.0.1:8080";
+  unsigned io_threads = 1;
+  std::string jwt_alg, jwt_public_key, jwt_hmac_secret_file, jwt_audience = "backline";
+  std::vector<std::string> jwt_issuers;
+};
+
+void add_api_options(CLI::App& app, api_flags& a) {
+  app.add_option("--listen", a.listen, "serve the HTTP API on ADDR:PORT ('off': no API)")
+      ->capture_default_str();
+  app.add_option("--http-threads", a.io_threads, "HTTP I/O threads")->capture_default_str();
+  app.add_option("--jwt-alg", a.jwt_alg,
+                 "the one accepted token algorithm: RS256, ES256, or HS256 (only with "
+                 "--jwt-hmac-secret-file). Without it: the development key in <data>/auth")
+      ->check(CLI::IsMember({"RS256", "ES256", "HS256"}));
+  app.add_option("--jwt-public-key", a.jwt_public_key,
+                 "RS256/ES256: the issuer's public key (PEM)");
+  app.add_option("--jwt-hmac-secret-file", a.jwt_hmac_secret_file, "HS256: a file with the secret");
+  app.add_option("--jwt-issuer", a.jwt_issuers,
+                 "accepted token issuer (iss; the call center); repeatable (default: the "
+                 "directory's call center)");
+  app.add_option("--jwt-audience", a.jwt_audience, "required token audience (aud)")
+      ->capture_default_str();
+}
+
+// "127.0.0.1:8080", "[::1]:8080" -> address and port.
+std::optional<std::pair<std::string, std::uint16_t>> split_listen(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return std::nullopt;
+  std::string host = s.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  for (const char c : s.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port > 65535) return std::nullopt;
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+struct api_auth {
+  std::shared_ptr<const backline::auth::verifier> verifier;
+  std::shared_ptr<backline::auth::revocation_list> revoked;
+  bool development = false;
+};
+
+// Production settings when --jwt-alg is given, else the development key (said loudly).
+std::expected<api_auth, std::string> make_api_auth(const api_flags& a, const std::string& data,
+                                                   const std::string& call_center) {
+  namespace auth = backline::auth;
+  const std::filesystem::path auth_dir = std::filesystem::path(data) / "auth";
+  auto revoked = auth::revocation_list::open(auth_dir / "revoked.json");
+  if (!revoked) return std::unexpected("revocation list: " + revoked.error().detail);
+  std::vector<std::string> issuers = a.jwt_issuers;
+  if (issuers.empty()) issuers.push_back(call_center);
+  std::expected<auth::verifier_config, std::string> config;
+  api_auth out;
+  if (a.jwt_alg.empty()) {
+    auth::dev_key_options o;
+    o.issuers = issuers;
+    o.audience = a.jwt_audience;
+    o.warn = [](std::string_view text) { say(std::string(text)); };
+    auto dev = auth::ensure_dev_key(data, o);
+    if (!dev) return std::unexpected("development key: " + dev.error().detail);
+    config = dev->config;
+    out.development = true;
+  } else {
+    auth::settings s;
+    s.alg = *auth::parse_algorithm(a.jwt_alg);
+    s.public_key_path = a.jwt_public_key;
+    if (!a.jwt_hmac_secret_file.empty()) {
+      auto secret = auth::read_small_file(a.jwt_hmac_secret_file);
+      if (!secret) return std::unexpected("--jwt-hmac-secret-file: " + secret.error().detail);
+      s.hmac_secret = *secret;
+    }
+    s.issuers = issuers;
+    s.audience = a.jwt_audience;
+    auto loaded = auth::load_verifier_config(s);
+    if (!loaded) return std::unexpected("token settings: " + loaded.error().detail);
+    config = std::move(*loaded);
+  }
+  config->revoked = *revoked;
+  auto v = auth::verifier::make(std::move(*config));
+  if (!v) return std::unexpected("token settings: " + v.error().detail);
+  out.verifier = std::make_shared<const auth::verifier>(std::move(*v));
+  out.revoked = std::move(*revoked);
+  return out;
+}
+
 void report_kafka(const backline::kafka::publisher& p) {
   static std::uint64_t errors_seen = 0;
   const auto s = p.stats();
@@ -147,6 +243,9 @@ int main(int argc, char** argv) {
   backlined --data /srv/backline --directory /etc/backline/callcenter.toml --fsync
   backlined --demo                            # drive the demo scenario, print committed events
   backlined --demo --once                     # ... then exit
+  backlined --listen 0.0.0.0:8080             # serve the HTTP API on every interface
+  backlined --listen off                      # no HTTP API
+  backlined --jwt-alg RS256 --jwt-public-key /etc/backline/idp.pem --jwt-issuer acme_support
   backlined --kafka 127.0.0.1:9092            # also publish every event to Kafka
   backlined --kafka kafka-0:9093 --kafka-partitions 12 --kafka-json \
             --kafka-config security.protocol=SASL_SSL --kafka-config sasl.mechanism=SCRAM-SHA-512 \
@@ -174,7 +273,18 @@ The engine recovers its state from the log in --data on every start.)");
                "replay` builds them)");
   kafka_flags kafka;
   add_kafka_options(app, kafka);
+  api_flags api;
+  add_api_options(app, api);
   CLI11_PARSE(app, argc, argv);
+  std::optional<std::pair<std::string, std::uint16_t>> listen;
+  if (api.listen != "off") {
+    listen = split_listen(api.listen);
+    if (!listen) {
+      say(fmt::format("--listen takes ADDR:PORT (e.g. 127.0.0.1:8080) or off, not '{}'",
+                      api.listen));
+      return 2;
+    }
+  }
   std::optional<backline::kafka::publisher_options> kafka_options;
   if (!kafka.bootstrap.empty()) {
     auto o = publisher_options_from(kafka, data);
@@ -236,6 +346,42 @@ The engine recovers its state from the log in --data on every start.)");
     live = std::move(*l);
   }
 
+  // The HTTP API (api/service): commands go to the engine, reads to the live read models.
+  std::unique_ptr<backline::http::server> http_server;
+  if (listen) {
+    auto a = make_api_auth(api, data, dir.call_center);
+    if (!a) {
+      say("cannot start the API: " + a.error());
+      return 1;
+    }
+    backline::http::options ho;
+    ho.address = listen->first;
+    ho.port = listen->second;
+    ho.io_threads = std::max(1u, api.io_threads);
+    http_server = std::make_unique<backline::http::server>(ho);
+    backline::api::install(*http_server, {.engine = engine->get(),
+                                          .projections = live.get(),
+                                          .kafka = publisher.get(),
+                                          .verifier = a->verifier,
+                                          .revoked = a->revoked});
+    auto port = http_server->start();
+    if (!port) {
+      say(fmt::format("cannot serve the API on {}: {}", api.listen, port.error().message()));
+      return 1;
+    }
+    const std::string base = fmt::format("http://{}:{}", listen->first, *port);
+    say(fmt::format("API on {} (OpenAPI: {}/openapi.json, metrics: {}/metrics)", base, base, base));
+    if (a->development) {
+      // The CLI sits next to this binary in a build tree; else it is on the PATH.
+      const auto beside = std::filesystem::path(argv[0]).parent_path() / "backline";
+      const std::string cli = std::filesystem::exists(beside) ? beside.string() : "backline";
+      say(
+          fmt::format("first call: TOKEN=$({} token --data {} --sub alice --role agent) && curl -H "
+                      "\"Authorization: Bearer $TOKEN\" {}/v1/agents",
+                      cli, data, base));
+    }
+  }
+
   // `printed` outlives `printer`, whose thread writes it.
   std::atomic<std::uint64_t> printed{log.committed_position()};
   std::unique_ptr<backline::eventlog::subscription> printer;
@@ -277,6 +423,7 @@ The engine recovers its state from the log in --data on every start.)");
     if (publisher) report_kafka(*publisher);
   });
   say(fmt::format("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  http_server.reset();  // answers what is in flight, then closes
   printer.reset();
   publisher.reset();  // flushes what is in flight and stores the published position
   live.reset();       // flushes the read models with their checkpoint

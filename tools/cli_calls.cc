@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "eventlog/log.h"
-#include "projections/voice_call.h"
 #include "schemas/codec.h"
 
 namespace backline::cli {
@@ -21,43 +20,6 @@ json instant(std::int64_t us) {
 
 std::string sv(std::string_view s) {
   return std::string(s);
-}
-
-// The hear matrix as "listener -> the speakers it hears", parties sorted.
-json hear_json(const domain::hear_matrix& m) {
-  std::vector<std::string> parties = m.parties;
-  std::ranges::sort(parties);
-  json hears = json::object();
-  for (const auto& l : parties) {
-    json heard = json::array();
-    for (const auto& s : parties) {
-      if (m.hears(l, s)) heard.push_back(s);
-    }
-    hears[l] = std::move(heard);
-  }
-  return {{"parties", parties}, {"hears", std::move(hears)}};
-}
-
-// Reads the whole conversation stream (bounded by the domain: a conversation is small).
-result<std::vector<schemas::decoded>> read_conversation(eventlog::log& log,
-                                                        const std::string& stream) {
-  auto records = log.read_stream(stream);
-  if (!records) {
-    return fail(exit_not_found, fmt::format("cannot read stream {}: {}; check the disk", stream,
-                                            records.error().message()));
-  }
-  std::vector<schemas::decoded> events;
-  for (const auto& r : *records) {
-    auto d = schemas::decode(r.envelope);
-    if (!d || !std::holds_alternative<domain::event_body>(d->payload)) {
-      return fail(exit_check_failed,
-                  fmt::format("stream {} holds an event at position {} that is not a call event "
-                              "this backline can read; run backline replay --verify",
-                              stream, r.position));
-    }
-    events.push_back(std::move(*d));
-  }
-  return events;
 }
 
 std::vector<std::vector<std::string>> segment_rows(const domain::call_state& st) {
@@ -134,60 +96,39 @@ void print_snapshot_table(const call_snapshot& s) {
 
 }  // namespace
 
-json voice_call_json(const call_snapshot& s, const domain::segment& g) {
-  // The VoiceCall view's own record (projections/voice_call.h), so `calls get --at` and
-  // `calls get` print the same record.
-  return json::parse(projections::voice_call_record(s.state, g, s.tenant), nullptr, false);
-}
-
-json snapshot_json(const call_snapshot& s) {
-  json records = json::array();
-  for (const auto& g : s.state.segments) records.push_back(voice_call_json(s, g));
-  return {{"voice_call_id", s.voice_call_id},
-          {"conversation_id", s.state.id},
-          {"stream", s.stream},
-          {"as_of", schemas::format_rfc3339_us(s.at_us)},
-          {"events_folded", s.state.version},
-          {"last_event_at", instant(s.last_event_us)},
-          {"customer_segment_id", s.state.customer_segment_id},
-          {"voice_calls", std::move(records)},
-          {"hear_matrix", hear_json(domain::compute_hear_matrix(s.state))}};
-}
-
 result<call_snapshot> fold_call_at(eventlog::log& log, const std::string& voice_call_id,
                                    std::int64_t at_us) {
-  call_snapshot s{voice_call_id, find_call_stream(log, voice_call_id), {}, at_us, 0, {}};
-  if (s.stream.empty()) {
-    return fail(exit_not_found,
-                fmt::format("no voice call {} in the event log: check the id (backline events "
-                            "tail --type call_created lists the calls)",
-                            voice_call_id));
-  }
-  auto events = read_conversation(log, s.stream);
-  if (!events) return std::unexpected(events.error());
-  if (!events->empty()) s.tenant = events->front().meta.tenant;
-  std::size_t folded = 0;
-  for (; folded < events->size() && (*events)[folded].meta.occurred_at_us <= at_us; ++folded) {
-    domain::evolve(s.state, schemas::to_event((*events)[folded]));
-    s.last_event_us = (*events)[folded].meta.occurred_at_us;
-  }
-  if (s.state.find(voice_call_id) != nullptr) return s;
-  // Not there yet at that instant: say when it appeared, so the user can pick a later --at.
-  domain::call_state all = s.state;
-  for (std::size_t i = folded; i < events->size(); ++i) {
-    domain::evolve(all, schemas::to_event((*events)[i]));
-    if (const auto* g = all.find(voice_call_id)) {
+  auto s = projections::fold_call_at(log, voice_call_id, at_us);
+  if (s) return std::move(*s);
+  const auto& e = s.error();
+  switch (e.code) {
+    case projections::snapshot_errc::not_found:
+      return fail(exit_not_found,
+                  fmt::format("no voice call {} in the event log: check the id (backline events "
+                              "tail --type call_created lists the calls)",
+                              voice_call_id));
+    case projections::snapshot_errc::not_yet:
       return fail(exit_not_found,
                   fmt::format("voice call {} did not exist yet at {}: it was created at {}; "
                               "pass a later --at",
                               voice_call_id, schemas::format_rfc3339_us(at_us),
-                              schemas::format_rfc3339_us(g->created_at_us)));
-    }
+                              schemas::format_rfc3339_us(e.created_at_us)));
+    case projections::snapshot_errc::unreadable:
+      return fail(exit_not_found,
+                  fmt::format("cannot read stream {}: {}; check the disk", e.stream, e.detail));
+    case projections::snapshot_errc::corrupt:
+      break;
+  }
+  if (e.position != 0) {
+    return fail(exit_check_failed,
+                fmt::format("stream {} holds an event at position {} that is not a call event "
+                            "this backline can read; run backline replay --verify",
+                            e.stream, e.position));
   }
   return fail(exit_not_found, fmt::format("voice call {} is named in the log's index but its "
                                           "stream {} never created it; run backline replay "
                                           "--verify",
-                                          voice_call_id, s.stream));
+                                          voice_call_id, e.stream));
 }
 
 void print_snapshot(const call_snapshot& s, format f) {

@@ -1,6 +1,6 @@
 #pragma once
 // `backline calls get ID --at TIME`: a voice call as it stood at an instant, folded from the log
-// through the domain (domain::evolve), with who could hear whom (domain::compute_hear_matrix).
+// through the domain (projections/time_travel.h), with who could hear whom.
 //
 // Contract
 // - Needs only the log (read-only) and the pure domain; no read model. The whole conversation
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/domain/call.h"
+#include "projections/time_travel.h"
 #include "tools/cli_common.h"
 #include "tools/cli_output.h"
 
@@ -25,24 +26,15 @@ class log;
 
 namespace backline::cli {
 
-struct call_snapshot {
-  std::string voice_call_id;  // the record asked for
-  std::string stream;         // "call/<root>"
-  std::string tenant;         // the call center of its events
-  std::int64_t at_us = 0;
-  std::int64_t last_event_us = 0;  // occurred-at of the last event folded
-  domain::call_state state;
-};
+// The fold itself lives in projections/time_travel.h (the HTTP API's `?at=` uses it too).
+using projections::call_snapshot;
+using projections::snapshot_json;
+using projections::voice_call_json;
 
-// Folds `voice_call_id`'s conversation up to `at_us` (INT64_MAX: everything).
+// Folds `voice_call_id`'s conversation up to `at_us` (INT64_MAX: everything); failures as
+// sentences for the operator (exit_not_found, exit_check_failed).
 result<call_snapshot> fold_call_at(eventlog::log& log, const std::string& voice_call_id,
                                    std::int64_t at_us);
-
-// {"voice_call_id", "conversation_id", "as_of", "events_folded", "voice_calls": [...],
-//  "hear_matrix": {"parties": [...], "hears": {"<listener>": ["<speaker>", ...]}}}
-nlohmann::json snapshot_json(const call_snapshot& s);
-// The VoiceCall record of segment `g` of the snapshot, as the VoiceCall view stores it.
-nlohmann::json voice_call_json(const call_snapshot& s, const domain::segment& g);
 
 // Prints a snapshot: table (sections: records, participants, supervision, hear grid), json (one
 // object), jsonl (one line), csv (one row per VoiceCall record).

@@ -76,8 +76,4 @@ std::uint64_t refresh_committed(eventlog::log& log);
 void install_stop_handlers();
 bool stop_requested();
 
-// The conversation stream ("call/<root>") of a voice call id: an alias (transfer segment, consult,
-// supervisor session) or a root id. Empty when the log holds no such voice call.
-std::string find_call_stream(eventlog::log& log, const std::string& voice_call_id);
-
 }  // namespace backline::cli

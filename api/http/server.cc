@@ -1,5 +1,10 @@
 #include "api/http/server.h"
 
+#include <cctype>
+#include <mutex>
+#include <set>
+#include <utility>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -270,13 +275,53 @@ void add_builtin_routes(const std::shared_ptr<core>& c) {
                                "text/plain; version=0.0.4; charset=utf-8"));
       },
       open);
-  c->routes.add(method::get, "/openapi.json", [](request&, responder respond) {
+  // The document keeps only the operations this server registered (a server built for tests,
+  // or without some route group, describes what it serves). Filtered once, on first request:
+  // the routes are frozen by then.
+  struct filtered_doc {
+    std::once_flag once;
+    std::string json;
+  };
+  auto filtered = std::make_shared<filtered_doc>();
+  c->routes.add(method::get, "/openapi.json", [weak, filtered](request&, responder respond) {
     const auto& doc = openapi_json();
     if (!doc) {
       respond(internal_error("api/openapi.yaml is not valid: " + doc.error()));
       return;
     }
-    respond(response::text(200, *doc, "application/json"));
+    auto self = weak.lock();
+    if (!self) return;
+    std::call_once(filtered->once, [&] {
+      auto j = nlohmann::json::parse(*doc);
+      std::set<std::pair<std::string, std::string>> registered;
+      for (const auto& r : self->routes.routes()) {
+        std::string verb(method_name(r->verb));
+        for (auto& ch : verb) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        registered.emplace(r->path_template, verb);
+      }
+      const auto is_verb = [](const std::string& k) {
+        return k == "get" || k == "put" || k == "post" || k == "patch" || k == "delete" ||
+               k == "head" || k == "options";
+      };
+      auto& paths = j["paths"];
+      for (auto p = paths.begin(); p != paths.end();) {
+        auto& ops = p.value();
+        bool kept = false;
+        for (auto op = ops.begin(); op != ops.end();) {
+          if (!is_verb(op.key())) {
+            ++op;
+          } else if (registered.contains({p.key(), op.key()})) {
+            kept = true;
+            ++op;
+          } else {
+            op = ops.erase(op);
+          }
+        }
+        p = kept ? std::next(p) : paths.erase(p);
+      }
+      filtered->json = j.dump();
+    });
+    respond(response::text(200, filtered->json, "application/json"));
   });
 }
 

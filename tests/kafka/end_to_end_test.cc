@@ -29,7 +29,7 @@ struct run_result {
 run_result run_backlined(const std::string& args, const std::string& scratch) {
   const std::string err = scratch + ".err";
   const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " + BACKLINED +
-                              " " + args + " >/dev/null 2>" + err;
+                              " " + args + " --listen 127.0.0.1:0 >/dev/null 2>" + err;
   const int status = std::system(command.c_str());
   std::string text;
   if (FILE* f = std::fopen(err.c_str(), "r")) {

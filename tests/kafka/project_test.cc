@@ -24,7 +24,7 @@ namespace {
 
 int run_backlined(const std::string& args, const std::string& err) {
   const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " + BACKLINED +
-                              " " + args + " >/dev/null 2>" + err;
+                              " " + args + " --listen 127.0.0.1:0 >/dev/null 2>" + err;
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -22,7 +22,9 @@ std::string test_path(const std::string& what) {
 
 // Runs backlined with `args`; when `stop_after_ms` > 0, sends SIGTERM after that long.
 run_result run_backlined(const std::string& args, int stop_after_ms = 0) {
-  return backline::testing::run(BACKLINED, args, test_path("run"), stop_after_ms, SIGTERM);
+  // An ephemeral API port: tests run in parallel, and 8080 may be taken.
+  return backline::testing::run(BACKLINED, args + " --listen 127.0.0.1:0", test_path("run"),
+                                stop_after_ms, SIGTERM);
 }
 
 class Backlined : public ::testing::Test {
