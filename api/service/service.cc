@@ -7,6 +7,7 @@
 #include "actors/engine.h"
 #include "api/auth/jwt.h"
 #include "api/auth/revocation.h"
+#include "api/auth/token_cache.h"
 #include "api/http/problem.h"
 #include "api/http/server.h"
 #include "api/service/event_stream.h"
@@ -20,14 +21,15 @@ namespace {
 
 // The JWT check of every authenticated route.
 http::before_hook make_auth_hook(const context_ptr& ctx) {
-  return [ctx](http::request& req) -> std::optional<http::response> {
+  auto tokens = std::make_shared<auth::token_cache>(ctx->options.verifier);
+  return [ctx, tokens](http::request& req) -> std::optional<http::response> {
     const auto token = auth::bearer_token(req.header("authorization"));
     if (!token) {
       return http::unauthorized(
           "send Authorization: Bearer <token> (for development: backline token --data DIR "
           "--sub alice --role agent)");
     }
-    const auto claims = ctx->options.verifier->verify(*token, ctx->options.now_s());
+    const auto claims = tokens->verify(*token, ctx->options.now_s());
     if (!claims) {
       return http::unauthorized(
           fmt::format("{}: {}", auth::errc_name(claims.error().code), claims.error().detail));
