@@ -491,6 +491,33 @@ void participant_action(const context_ptr& ctx, http::request& req, http::respon
 
 }  // namespace
 
+std::string console_snapshot(const context& ctx, const http::request& upgrade) {
+  const auto& dir = directory_of(ctx);
+  json out{{"principal", upgrade.auth.subject}, {"roles", upgrade.auth.roles}};
+  const bool sees_queues = upgrade.auth.has_role("supervisor") ||
+                           upgrade.auth.has_role("telephony") || upgrade.auth.has_role("admin");
+  if (const auto* me = dir.find_agent(upgrade.auth.subject)) out["agent"] = agent_json(ctx, *me);
+  if (upgrade.auth.has_role("supervisor") || upgrade.auth.has_role("admin")) {
+    // The agents this principal may supervise in some mode (admin: everyone).
+    json agents = json::array();
+    for (const auto& a : dir.agents) {
+      const bool mine =
+          upgrade.auth.has_role("admin") ||
+          dir.may_supervise(upgrade.auth.subject, domain::supervise_mode::monitor, a.id) ||
+          dir.may_supervise(upgrade.auth.subject, domain::supervise_mode::whisper, a.id) ||
+          dir.may_supervise(upgrade.auth.subject, domain::supervise_mode::barge, a.id);
+      if (mine) agents.push_back(agent_json(ctx, a));
+    }
+    out["agents"] = std::move(agents);
+  }
+  if (sees_queues) {
+    json queues = json::array();
+    for (const auto& q : dir.queues) queues.push_back(queue_json(ctx, q));
+    out["queues"] = std::move(queues);
+  }
+  return out.dump();
+}
+
 void add_agent_routes(http::router& r, const context_ptr& ctx) {
   using http::method;
   const auto bind = [ctx](void (*f)(const context_ptr&, http::request&, http::responder&)) {

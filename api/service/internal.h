@@ -66,6 +66,9 @@ void add_telephony_routes(http::router& r, const context_ptr& ctx);
 void add_agent_routes(http::router& r, const context_ptr& ctx);       // agent_routes.cc
 void add_supervisor_routes(http::router& r, const context_ptr& ctx);  // supervisor_routes.cc
 void add_read_routes(http::router& r, const context_ptr& ctx);        // read_routes.cc
+// The first message of GET /v1/events (event_stream.h): the principal's own directory entry with
+// presence; a supervisor's supervisable agents; queues with their figures (agent_routes.cc).
+std::string console_snapshot(const context& ctx, const http::request& upgrade);
 
 // A refusal found while reading the request: answered as problem+json by `guarded`.
 struct api_error : std::runtime_error {

@@ -148,12 +148,6 @@ void add_admin_routes(http::router& r, const context_ptr& ctx) {
         }));
 }
 
-// The first message of GET /v1/events: the principal, and what its console shows right now.
-std::string snapshot_of(const context& ctx, const http::request& upgrade) {
-  (void)ctx;
-  return nlohmann::json{{"principal", upgrade.auth.subject}, {"roles", upgrade.auth.roles}}.dump();
-}
-
 }  // namespace
 
 void install(http::server& server, service_options options) {
@@ -175,7 +169,7 @@ void install(http::server& server, service_options options) {
   add_read_routes(server.routes(), ctx);
   add_admin_routes(server.routes(), ctx);
   add_event_stream(server.routes(), ctx->options.engine->log(), ctx->options.engine->directory(),
-                   [ctx](const http::request& upgrade) { return snapshot_of(*ctx, upgrade); });
+                   [ctx](const http::request& upgrade) { return console_snapshot(*ctx, upgrade); });
 }
 
 }  // namespace backline::api
