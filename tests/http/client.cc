@@ -9,7 +9,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 
 namespace backline::http::testing {
 
@@ -175,6 +183,97 @@ std::string raw_exchange(std::uint16_t port, std::string_view bytes, bool half_c
 int status_of(std::string_view raw) {
   if (raw.size() < 12 || !raw.starts_with("HTTP/1.")) return 0;
   return std::atoi(std::string(raw.substr(9, 3)).c_str());
+}
+
+// ---------------------------------------------------------------------------------------------
+// ws_client: the connect and handshake run on the caller's thread; then one thread runs the
+// io_context and an async read loop that queues each message. The destructor stops the
+// io_context (no handler runs after that) and joins the thread.
+
+namespace {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using tcp = net::ip::tcp;
+}  // namespace
+
+struct ws_client::impl {
+  net::io_context ioc;
+  websocket::stream<tcp::socket> ws{ioc};
+  beast::flat_buffer buffer;
+  std::thread reader;
+  mutable std::mutex mutex;
+  std::condition_variable arrived;
+  std::deque<std::string> messages;
+  bool ended = false;
+  std::uint16_t close_code = 0;
+
+  void read_loop() {
+    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
+      const std::lock_guard lock(mutex);
+      if (ec) {
+        ended = true;
+        close_code = ws.reason().code;
+      } else {
+        messages.push_back(beast::buffers_to_string(buffer.data()));
+        buffer.consume(buffer.size());
+      }
+      arrived.notify_all();
+      if (!ec) read_loop();
+    });
+  }
+};
+
+ws_client::ws_client() : impl_(std::make_unique<impl>()) {}
+
+ws_client::~ws_client() {
+  impl_->ioc.stop();
+  if (impl_->reader.joinable()) impl_->reader.join();
+}
+
+std::string ws_client::connect(std::uint16_t port, std::string_view target,
+                               std::string_view authorization) {
+  beast::error_code ec;
+  impl_->ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return "connect: " + ec.message();
+  impl_->ws.set_option(websocket::stream_base::decorator(
+      [a = std::string(authorization)](websocket::request_type& req) {
+        if (!a.empty()) req.set(beast::http::field::authorization, a);
+      }));
+  websocket::response_type res;
+  impl_->ws.handshake(res, "127.0.0.1", std::string(target), ec);
+  if (ec)
+    return "handshake: " + ec.message() + " (status " + std::to_string(res.result_int()) + ")";
+  impl_->read_loop();
+  impl_->reader = std::thread([this] { impl_->ioc.run(); });
+  return {};
+}
+
+std::optional<std::string> ws_client::next(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  impl_->arrived.wait_for(lock, timeout, [&] { return !impl_->messages.empty() || impl_->ended; });
+  if (impl_->messages.empty()) return std::nullopt;
+  std::string m = std::move(impl_->messages.front());
+  impl_->messages.pop_front();
+  return m;
+}
+
+std::vector<std::string> ws_client::drain() {
+  const std::lock_guard lock(impl_->mutex);
+  std::vector<std::string> out(std::make_move_iterator(impl_->messages.begin()),
+                               std::make_move_iterator(impl_->messages.end()));
+  impl_->messages.clear();
+  return out;
+}
+
+bool ws_client::ended() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->ended;
+}
+
+std::uint16_t ws_client::close_code() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->close_code;
 }
 
 }  // namespace backline::http::testing

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,5 +51,36 @@ std::string raw_exchange(std::uint16_t port, std::string_view bytes, bool half_c
 
 // The status code of the first response in `raw` ("HTTP/1.1 503 ..."), or 0.
 int status_of(std::string_view raw);
+
+// A WebSocket client (Boost.Beast, as in websocket_test.cc) for the event stream tests: one
+// thread reads every message into a queue, so a test waits for the next message with a deadline
+// and can also check that nothing arrives. Beast stays out of this header.
+//
+//   ws_client ws;
+//   ASSERT_EQ(ws.connect(port, "/v1/events", "Bearer " + token), "");
+//   auto first = ws.next();                    // std::nullopt: nothing within the timeout
+class ws_client {
+ public:
+  ws_client();
+  ~ws_client();  // stops the reader; no close handshake
+  ws_client(const ws_client&) = delete;
+  ws_client& operator=(const ws_client&) = delete;
+
+  // Connects to 127.0.0.1:`port` and upgrades `target`, sending `authorization` as the
+  // Authorization header (none when empty). "" when upgraded, else what failed.
+  std::string connect(std::uint16_t port, std::string_view target,
+                      std::string_view authorization = {});
+  // The next text message, or nullopt when none came within `timeout` or the stream ended.
+  std::optional<std::string> next(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  // Every message received so far and not yet taken by next().
+  std::vector<std::string> drain();
+  // True once the server closed the stream (or the connection failed); then its close code.
+  bool ended() const;
+  std::uint16_t close_code() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 }  // namespace backline::http::testing
