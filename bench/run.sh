@@ -11,3 +11,7 @@ echo "== projections_bench (issue 4: projection build rate, get/chain latency, r
 "$build/bench/projections_bench"
 echo "== kafka_bench (issue 6: events published/s next to kcat -P)"
 "$build/bench/kafka_bench"
+echo "== http_bench (issue 5: the server core under wrk, async POST next to GET /livez)"
+"$build/bench/http_bench"
+echo "== api_bench (issue 5: Telephony API creates + updates through the engine, next to GET /livez)"
+"$build/bench/api_bench"
