@@ -77,6 +77,19 @@ domain::call_attributes parse_attributes(const json& body, std::string_view fiel
   return a;
 }
 
+// `body[field]`: a non-empty array of at most `max` items, else 400 naming the field.
+const json& bounded_array(const json& body, std::string_view field, std::size_t max) {
+  const auto it = body.find(field);
+  if (it == body.end() || !it->is_array() || it->empty()) {
+    throw api_error(http::validation_failed(field, fmt::format("{} is a non-empty array", field)));
+  }
+  if (it->size() > max) {
+    throw api_error(
+        http::validation_failed(field, fmt::format("at most {} {} per request", max, field)));
+  }
+  return *it;
+}
+
 bool has(const json& body, std::string_view field) {
   const auto it = body.find(field);
   return it != body.end() && !it->is_null();
@@ -240,21 +253,14 @@ void post_messages(const context_ptr& ctx, http::request& req, http::responder& 
 void post_bulk_messages(const context_ptr& ctx, http::request& req, http::responder& respond) {
   require_telephony(req);
   const json body = json_body(req);
-  const auto it = body.find("entries");
-  if (it == body.end() || !it->is_array() || it->empty()) {
-    throw api_error(http::validation_failed("entries", "entries is a non-empty array"));
-  }
-  if (it->size() > bulk_entries_max) {
-    throw api_error(http::validation_failed(
-        "entries", fmt::format("at most {} entries per request", bulk_entries_max)));
-  }
+  const json& entries_in = bounded_array(body, "entries", bulk_entries_max);
   struct entry {
     std::string key;
     std::vector<domain::command_body> commands;
   };
   auto entries = std::make_shared<std::vector<entry>>();
   std::size_t total = 0;
-  for (const auto& e : *it) {
+  for (const auto& e : entries_in) {
     if (!e.is_object())
       throw api_error(http::validation_failed("entries", "an entry is an object"));
     entry x;
@@ -315,16 +321,9 @@ void post_conversation_events(const context_ptr& ctx, http::request& req, http::
   const json body = json_body(req);
   const std::string id =
       resolve_voice_call(*ctx, std::string(req.path_params.get_or("vendorCallKey", "")));
-  const auto it = body.find("events");
-  if (it == body.end() || !it->is_array() || it->empty()) {
-    throw api_error(http::validation_failed("events", "events is a non-empty array"));
-  }
-  if (it->size() > events_per_request_max) {
-    throw api_error(http::validation_failed(
-        "events", fmt::format("at most {} events per request", events_per_request_max)));
-  }
+  const json& events = bounded_array(body, "events", events_per_request_max);
   auto commands = std::make_shared<std::vector<domain::command_body>>();
-  for (const auto& e : *it) {
+  for (const auto& e : events) {
     if (!e.is_object()) throw api_error(http::validation_failed("events", "an event is an object"));
     cmd::add_conversation_event c;
     c.voice_call_id = id;
