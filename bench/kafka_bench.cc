@@ -5,12 +5,30 @@
 //
 // Both figures are wall time from starting the client to the last acknowledgement, connection
 // set-up included. The log is filled first (not timed).
+//
+// The anchor is fair (checked for issue 6): kcat sends exactly as many messages as there are
+// events, each with the key the relay sends for the same log position (the stream id, so the same
+// partitions), a value of the envelopes' mean size, and the same eight CloudEvents headers with
+// values of the same lengths; to a topic of the same cluster with the same partitions and
+// replication, in the same run, right after the relay. It gets the settings that shape what goes
+// on the wire as the relay sets them (enable.idempotence=true, acks=all, linger.ms=5,
+// partitioner=murmur2_random) and kcat's defaults otherwise: its local queue bound (100,000
+// messages) is its own, as the relay's in-flight bound is the relay's. kcat reads a prepared text
+// file; the relay reads and verifies the RocksDB log. Nothing else runs in between.
+//
+// Also printed: CPU per event, of this process's threads during the relay's run, and of kcat's
+// process and this one (the mock brokers) during kcat's. The machine is shared and noisy; these
+// say where the work went when the wall-time rates swing.
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -28,6 +46,35 @@ using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// CPU seconds of this process's threads whose name starts with `prefix` (/proc, 10 ms ticks).
+double thread_cpu_seconds(std::string_view prefix) {
+  double ticks = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    if (!std::string_view(line).substr(open + 1, close - open - 1).starts_with(prefix)) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);  // utime, stime
+    }
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds (user + system) of this process or of its waited-for children. On a loaded
+// machine the wall-time rates swing; the CPU spent per event says where the work went.
+double cpu_seconds(int who) {
+  rusage u{};
+  ::getrusage(who, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
 }
 
 std::string envelope(std::uint32_t stream, std::uint64_t version) {
@@ -71,8 +118,8 @@ std::size_t fill_log(eventlog::log& log, std::size_t events, std::uint32_t strea
   return bytes / std::max<std::size_t>(events, 1);
 }
 
-// kcat -P: `events` lines "key<TAB>payload" of the same sizes as the envelopes and keys, with
-// the same headers: the same records on the wire.
+// kcat -P: `events` lines "key<TAB>payload" with the relay's keys and the envelopes' mean size,
+// with the same headers: the same records on the wire (see the top of this file).
 double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::size_t events,
                    std::size_t value_bytes, std::uint32_t streams, const std::string& scratch) {
   const std::string input = scratch + "/kcat-input.txt";
@@ -95,6 +142,7 @@ double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::
       "kcat -P -q -b {} -t {} -K '\\t' -l {} -X enable.idempotence=true -X acks=all "
       "-X linger.ms=5 -X partitioner=murmur2_random {}",
       bootstrap, topic, headers, input);
+  const double cpu0 = cpu_seconds(RUSAGE_SELF), kcat_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
   const auto t0 = clock_type::now();
   const int status = std::system(cmd.c_str());
   const double s = seconds_since(t0);
@@ -102,6 +150,9 @@ double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::
     fmt::print(stderr, "kafka_bench: `{}` failed (is the kcat package installed?)\n", cmd);
     return 0;
   }
+  fmt::print("kcat -P: CPU {:.2f} us/msg in kcat + {:.2f} us/msg in the brokers\n",
+             (cpu_seconds(RUSAGE_CHILDREN) - kcat_cpu0) * 1e6 / static_cast<double>(events),
+             (cpu_seconds(RUSAGE_SELF) - cpu0) * 1e6 / static_cast<double>(events));
   return static_cast<double>(events) / s;
 }
 
@@ -113,17 +164,28 @@ int main(int argc, char** argv) {
   kafka_bench                                  # 500,000 events, 3 brokers, 6 partitions
   kafka_bench --events 100000 --partitions 3   # a quick run
   kafka_bench --json                           # with the JSON mirror (two records per event)
+  kafka_bench --no-anchor --in-flight 20000    # the relay alone, another in-flight bound
 
 Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... ratio=...)");
   std::size_t events = 500'000;
   std::uint32_t streams = 10'000;
   int brokers = 3, partitions = 6;
   bool json = false;
+  kafka::publisher_options po;
+  std::vector<std::string> producer_config;
   app.add_option("--events", events, "events in the log, all published")->capture_default_str();
   app.add_option("--streams", streams, "distinct streams (Kafka keys)")->capture_default_str();
   app.add_option("--brokers", brokers, "mock brokers")->capture_default_str();
   app.add_option("--partitions", partitions, "partitions per topic")->capture_default_str();
   app.add_flag("--json", json, "also publish the JSON mirror");
+  app.add_option("--in-flight", po.in_flight_events_max, "publisher: in-flight events bound")
+      ->capture_default_str();
+  app.add_option("--read-batch", po.read_batch_events_max, "publisher: events per log read")
+      ->capture_default_str();
+  bool no_anchor = false;
+  app.add_flag("--no-anchor", no_anchor, "publisher only (for profiling): no kcat, no FIGURE");
+  app.add_option("--producer-config", producer_config,
+                 "publisher: extra librdkafka settings KEY=VALUE (repeatable)");
   CLI11_PARSE(app, argc, argv);
 
   const std::string scratch = bench::scratch_dir("backline-kafka-bench");
@@ -151,34 +213,55 @@ Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... rati
 
   double rate = 0;
   {
-    kafka::publisher_options po;
+    for (const auto& kv : producer_config) {
+      const auto eq = kv.find('=');
+      po.producer_config.emplace_back(kv.substr(0, eq),
+                                      eq == std::string::npos ? "" : kv.substr(eq + 1));
+    }
     po.bootstrap = (*broker)->bootstrap();
     po.state_dir = scratch + "/state";
     po.json_mirror = json;
     po.log_line = [](const std::string& l) { fmt::print(stderr, "{}\n", l); };
+    const double cpu0 = cpu_seconds(RUSAGE_SELF);
     const auto t0 = clock_type::now();
     auto p = kafka::publisher::start(**log, po);
     if (!p) {
       fmt::print(stderr, "kafka_bench: {}\n", p.error());
       return 1;
     }
-    if (!(*p)->wait_published(events, std::chrono::minutes(5))) {
-      fmt::print(stderr, "kafka_bench: not everything was published within 5 minutes\n");
-      return 1;
+    std::uint64_t in_flight_max = 0;  // sampled every 10 ms
+    const auto deadline = clock_type::now() + std::chrono::minutes(5);
+    while (!(*p)->wait_published(events, std::chrono::milliseconds(10))) {
+      in_flight_max = std::max(in_flight_max, (*p)->stats().in_flight_events);
+      if (clock_type::now() > deadline) {
+        fmt::print(stderr, "kafka_bench: not everything was published within 5 minutes\n");
+        return 1;
+      }
     }
     const double s = seconds_since(t0);
+    const double cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
     rate = static_cast<double>(events) / s;
     const auto st = (*p)->stats();
     fmt::print(
         "publisher: {} events ({} records) in {:.2f} s = {:.0f} events/s; {} producer "
-        "errors, {} restarts\n",
+        "errors, {} restarts, at most {} events in flight\n",
         events, st.records_delivered_total, s, rate, st.producer_errors_total,
-        st.producer_restarts_total);
+        st.producer_restarts_total, in_flight_max);
+    const double per_event = 1e6 / static_cast<double>(events);
+    fmt::print(
+        "publisher: CPU {:.2f} us/event: relay thread {:.2f}, librdkafka threads {:.2f}, mock "
+        "brokers {:.2f}\n",
+        cpu * per_event, thread_cpu_seconds("bl-kafka-relay") * per_event,
+        (thread_cpu_seconds("rdk:broker") + thread_cpu_seconds("rdk:main")) * per_event,
+        thread_cpu_seconds("rdk:mock") * per_event);
+    std::fflush(stdout);  // progress for whoever watches a redirected run (e.g. perf scripts)
   }
-  const double anchor =
-      kcat_anchor((*broker)->bootstrap(), "bench.kcat", events, value_bytes, streams, scratch);
-  fmt::print("kcat -P: {} messages of {} bytes = {:.0f} msgs/s\n", events, value_bytes, anchor);
-  bench::print_figure("kafka_published_events_per_s", rate, "1/s", "kcat_P_msgs_per_s", anchor);
+  if (!no_anchor) {
+    const double anchor =
+        kcat_anchor((*broker)->bootstrap(), "bench.kcat", events, value_bytes, streams, scratch);
+    fmt::print("kcat -P: {} messages of {} bytes = {:.0f} msgs/s\n", events, value_bytes, anchor);
+    bench::print_figure("kafka_published_events_per_s", rate, "1/s", "kcat_P_msgs_per_s", anchor);
+  }
   log->reset();
   std::error_code ignored;
   std::filesystem::remove_all(scratch, ignored);

@@ -53,6 +53,19 @@ std::expected<std::unique_ptr<log>, std::error_code> log::open(const options& op
   return impl;
 }
 
+// For implementations without an in-place reader: copies, then visits.
+std::expected<std::size_t, std::error_code> log::visit_from(
+    std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit) {
+  auto records = read_from(from, max);
+  if (!records) return std::unexpected(records.error());
+  std::size_t visited = 0;
+  for (const auto& r : *records) {
+    ++visited;
+    if (!visit(r)) break;
+  }
+  return visited;
+}
+
 namespace detail {
 
 void put_u64_be(char* out, std::uint64_t v) {

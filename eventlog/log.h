@@ -110,6 +110,14 @@ class log {
   // Events with position >= from, in position order, at most `max`.
   virtual std::expected<std::vector<record>, std::error_code> read_from(std::uint64_t from,
                                                                         std::size_t max) = 0;
+  // The same events as read_from(from, max), verified the same way, but handed to `visit` one at
+  // a time instead of copied into a vector: the record passed is reused from one event to the
+  // next (its strings keep their capacity), so a reader that does not keep it allocates nothing
+  // per event (the Kafka relay). `visit` runs on the calling thread and returns false to stop
+  // after that event. Returns how many events were visited; on an error, the events visited
+  // before it were valid. REQUIRES: `visit` keeps no reference to the record after it returns.
+  virtual std::expected<std::size_t, std::error_code> visit_from(
+      std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit);
   // The last version of a stream (0 when it has none).
   virtual std::uint64_t stream_version(std::string_view stream) = 0;
   virtual std::optional<std::string> resolve_alias(std::string_view alias) = 0;

@@ -97,6 +97,36 @@ std::expected<std::vector<record>, std::error_code> log_impl::read_from(std::uin
   return out;
 }
 
+// read_from without the vector: one record, refilled in place for each event.
+std::expected<std::size_t, std::error_code> log_impl::visit_from(
+    std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit) {
+  catch_up();
+  from = std::max<std::uint64_t>(from, 1);
+  const auto last = committed_position();  // never ahead of what `done` may have announced
+  if (from > last || max == 0) return 0;
+  char start[8], end[8];
+  put_u64_be(start, from);
+  put_u64_be(end, last + 1);
+  rocksdb::Slice upper(end, 8);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[cf_events]));
+  record r;
+  std::size_t visited = 0;
+  auto expected_position = from;
+  for (it->Seek(rocksdb::Slice(start, 8)); it->Valid() && visited < max; it->Next()) {
+    if (it->key().size() != 8 || get_u64_be(it->key().data()) != expected_position)
+      return std::unexpected(make_error_code(errc::corrupt));  // positions are gapless
+    if (auto ec = make_record(expected_position, it->value().ToStringView(), r))
+      return std::unexpected(ec);
+    ++expected_position;
+    ++visited;
+    if (!visit(r)) return visited;
+  }
+  if (!it->status().ok()) return std::unexpected(read_error(it->status()));
+  return visited;
+}
+
 std::uint64_t log_impl::stream_version(std::string_view stream) {
   catch_up();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[cf_streams]));

@@ -210,4 +210,12 @@ std::expected<decoded, std::error_code> decode(std::string_view bytes) {
   return decoded{read_meta(*e), std::move(*payload)};
 }
 
+std::expected<decoded, std::error_code> decode_verified(std::string_view bytes) {
+  assert(verify_envelope(bytes));
+  const fb::Envelope* e = fb::GetEnvelope(detail::aligned(bytes));
+  auto payload = read_body(*e);
+  if (!payload) return std::unexpected(payload.error());
+  return decoded{read_meta(*e), std::move(*payload)};
+}
+
 }  // namespace backline::schemas

@@ -1,5 +1,7 @@
 #include "eventlog/kafka/cloudevents.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -55,17 +57,50 @@ std::vector<std::pair<std::string, std::string>> binary_headers(const attribute_
           {"ce_dataschema", o.dataschema}};
 }
 
+namespace {
+
+// A JSON string literal, as nlohmann::json dumps it (UTF-8 kept, invalid bytes replaced). The
+// attributes are nearly always plain printable ASCII, which needs no escaping: copied as is.
+void append_quoted(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(
+      s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (plain) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
+  out +=
+      nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void append_structured_json(std::string& out, const attribute_options& o, const attribute_views& a,
+                            const schemas::decoded& d) {
+  out.append(R"({"specversion":"1.0","id":)");
+  append_quoted(out, a.id);
+  out.append(R"(,"source":)");
+  append_quoted(out, a.source);
+  out.append(R"(,"type":)");
+  append_quoted(out, a.type);
+  out.append(R"(,"time":)");
+  append_quoted(out, a.time);
+  out.append(R"(,"subject":)");
+  append_quoted(out, a.subject);
+  out.append(R"(,"dataschema":)");
+  append_quoted(out, o.dataschema);
+  // schemas::to_json is already one JSON object: embed it as is rather than parse it again.
+  out.append(R"(,"datacontenttype":"application/json","data":)");
+  out.append(schemas::to_json(d));
+  out.push_back('}');
+}
+
 std::string structured_json(const attribute_options& o, const attributes& a,
                             const schemas::decoded& d) {
-  auto q = [](const std::string& s) {
-    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  // schemas::to_json is already one JSON object: embed it as is rather than parse it again.
-  return fmt::format(
-      R"({{"specversion":"1.0","id":{},"source":{},"type":{},"time":{},"subject":{},)"
-      R"("dataschema":{},"datacontenttype":"application/json","data":{}}})",
-      q(a.id), q(a.source), q(a.type), q(a.time), q(a.subject), q(o.dataschema),
-      schemas::to_json(d));
+  std::string out;
+  append_structured_json(out, o, {a.id, a.source, a.type, a.time, a.subject}, d);
+  return out;
 }
 
 }  // namespace backline::kafka

@@ -74,4 +74,12 @@ std::vector<std::pair<std::string, std::string>> binary_headers(const attribute_
 std::string structured_json(const attribute_options& o, const attributes& a,
                             const schemas::decoded& d);
 
+// The same bytes appended to `out`, from attributes the caller holds elsewhere (the publisher
+// formats them once per event into its own buffers, for the headers and the JSON mirror).
+struct attribute_views {
+  std::string_view id, source, type, time, subject;
+};
+void append_structured_json(std::string& out, const attribute_options& o, const attribute_views& a,
+                            const schemas::decoded& d);
+
 }  // namespace backline::kafka

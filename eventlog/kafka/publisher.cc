@@ -9,7 +9,6 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -72,6 +71,39 @@ class time_formatter {
   std::string text_;
 };
 
+// The in-flight window's storage: a ring that grows by doubling and never shrinks, so a relay in
+// its steady state allocates nothing for it (a std::deque allocates a block every few dozen
+// events and now and then reallocates its map: a large allocation, see poll_every_events).
+template <typename T>
+class ring {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](std::size_t i) { return items_[(head_ + i) & (items_.size() - 1)]; }
+  T& front() { return items_[head_]; }
+  T& back() { return (*this)[size_ - 1]; }
+  void push_back(const T& v) {
+    if (size_ == items_.size()) grow();
+    ++size_;
+    back() = v;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & (items_.size() - 1);
+    --size_;
+  }
+  void clear() { head_ = size_ = 0; }
+
+ private:
+  void grow() {
+    std::vector<T> bigger(std::max<std::size_t>(items_.size() * 2, 1'024));  // a power of two
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
+    items_.swap(bigger);
+    head_ = 0;
+  }
+  std::vector<T> items_;
+  std::size_t head_ = 0, size_ = 0;
+};
+
 // The settings the publisher's guarantees rest on; the operator's pass-through may not weaken them.
 std::optional<std::string> refuse_weakening(const std::string& key, const std::string& value) {
   if (key == "enable.idempotence" && value != "true") {
@@ -100,14 +132,16 @@ struct publisher::impl {
   std::thread thread;
   std::atomic<bool> stop{false};
 
-  // Relay-thread state. `window[i]` is position published_local + 1 + i: records outstanding.
-  // The slot owns the record bytes librdkafka sends without copying (a deque never moves its
-  // elements), until the position leaves the window.
+  // Relay-thread state. `window[i]` is position published_local + 1 + i: its records not yet
+  // acknowledged and their bytes. No record bytes are kept: librdkafka copies key and value into
+  // the message it allocates anyway (RD_KAFKA_MSG_F_COPY, one malloc per record), so the log is
+  // read into one reused record (eventlog::log::visit_from) and nothing the relay allocates per
+  // event outlives its produce call.
   struct slot {
-    std::string envelope, json;
-    std::uint8_t remaining = 0;
+    std::uint32_t bytes = 0;  // envelope + JSON mirror; records are far below 4 GiB
+    std::uint32_t remaining = 0;
   };
-  std::deque<slot> window;
+  ring<slot> window;
   std::uint64_t window_bytes = 0;
   std::uint64_t published_local = 0, stored_local = 0, next = 1;
   bool rewind_needed = false;
@@ -122,7 +156,7 @@ struct publisher::impl {
   };
   std::vector<std::unique_ptr<kind_entry>> kinds;
   time_formatter format_time;
-  std::string last_tenant, last_source, subject;
+  std::string last_tenant, last_source, subject, json;
 
   // Shared with stats() and wait_published().
   std::atomic<std::uint64_t> published{0}, stored{0}, in_flight{0};
@@ -139,8 +173,10 @@ struct publisher::impl {
   impl(eventlog::log& l, publisher_options opts)
       : log(l), o(std::move(opts)), pos_file(position_file_path(o.state_dir)) {}
 
+  // Any thread; one line at a time.
   void say(const std::string& line) {
-    if (o.log_line) o.log_line("kafka: " + line);
+    std::lock_guard lock(log_mutex);
+    emit(line);
   }
   void warn(const std::string& line) {
     std::lock_guard lock(log_mutex);
@@ -151,11 +187,14 @@ struct publisher::impl {
     }
     last_warning = now;
     if (suppressed > 0) {
-      say(fmt::format("{} ({} similar lines suppressed in the last second)", line, suppressed));
+      emit(fmt::format("{} ({} similar lines suppressed in the last second)", line, suppressed));
       suppressed = 0;
     } else {
-      say(line);
+      emit(line);
     }
+  }
+  void emit(const std::string& line) {  // REQUIRES: log_mutex held
+    if (o.log_line) o.log_line("kafka: " + line);
   }
 
   // --- producer -------------------------------------------------------------------------------
@@ -336,7 +375,7 @@ struct publisher::impl {
   }
 
   // ce_type: "<type prefix of the kind>.<event type name>", decoded once per kind and body type.
-  const std::string& event_type(kind_entry& k, const fb::Envelope& e, const std::string& envelope) {
+  const std::string& event_type(kind_entry& k, const fb::Envelope& e, std::string_view envelope) {
     std::string& t = k.types[static_cast<std::uint8_t>(e.body_type())];
     if (t.empty()) {
       auto d = schemas::decode(envelope);
@@ -348,7 +387,8 @@ struct publisher::impl {
   bool produce_one(rd_kafka_topic_t* topic, std::string_view key, std::string_view value,
                    rd_kafka_headers_t* h, std::uint64_t position) {
     const auto err = rd_kafka_producev(
-        rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(h),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(position))),
         RD_KAFKA_V_END);
@@ -369,13 +409,15 @@ struct publisher::impl {
                         static_cast<ssize_t>(value.size()));
   }
 
-  // Produces every record of one log position (the hot path: no allocation but librdkafka's).
+  // Produces every record of one log position (the hot path: no allocation but librdkafka's,
+  // which copies key and value). REQUIRES: `envelope` verified (the log verified it on read)
+  // and aligned as FlatBuffers expects (a std::string's buffer is).
   // False: rewind (the position keeps its unsent records counted, so it is never published).
-  bool produce(eventlog::record& r) {
-    const auto* e = fb::GetEnvelope(r.envelope.data());  // the log verified it on read
+  bool produce(std::uint64_t position, std::string_view envelope) {
+    const auto* e = fb::GetEnvelope(envelope.data());
     const std::string_view kind = view(e->stream_kind()), id = view(e->stream_id());
     kind_entry& k = kind_of(kind);
-    const std::string& type = event_type(k, *e, r.envelope);
+    const std::string& type = event_type(k, *e, envelope);
     char event_id[36];
     event_id_text(*e, event_id);
     if (const std::string_view tenant = view(e->tenant()); tenant != last_tenant) {
@@ -383,37 +425,33 @@ struct publisher::impl {
       last_source = o.attributes.source_prefix + last_tenant;
     }
     subject.assign(kind).append("/").append(id);
+    const std::string_view time = format_time(e->occurred_at_us());
+    const std::string_view id_text(event_id, sizeof event_id);
 
-    window.push_back({std::move(r.envelope), {}, 1});
-    slot& sl = window.back();
+    json.clear();
+    std::uint32_t records = 1;
     if (o.json_mirror) {
-      if (auto d = schemas::decode(sl.envelope)) {
-        attributes a{std::string(event_id, sizeof event_id), last_source, type,
-                     std::string(format_time(e->occurred_at_us())), subject};
-        sl.json = structured_json(o.attributes, a, *d);
-        sl.remaining = 2;
+      if (auto d = schemas::decode_verified(envelope)) {
+        append_structured_json(json, o.attributes, {id_text, last_source, type, time, subject}, *d);
+        records = 2;
       }
     }
-    window_bytes += sl.envelope.size() + sl.json.size();
-    e = fb::GetEnvelope(sl.envelope.data());  // the bytes moved into the slot
+    window.push_back({static_cast<std::uint32_t>(envelope.size() + json.size()), records});
+    window_bytes += window.back().bytes;
     rd_kafka_headers_t* h = rd_kafka_headers_new(8);
     add_header(h, "ce_specversion", "1.0");
-    add_header(h, "ce_id", std::string_view(event_id, sizeof event_id));
+    add_header(h, "ce_id", id_text);
     add_header(h, "ce_source", last_source);
     add_header(h, "ce_type", type);
-    add_header(h, "ce_time", format_time(e->occurred_at_us()));
+    add_header(h, "ce_time", time);
     add_header(h, "ce_subject", subject);
     add_header(h, "content-type", content_type_flatbuffers);
     add_header(h, "ce_dataschema", o.attributes.dataschema);
-    if (!produce_one(topic_of(k, false), view(e->stream_id()), sl.envelope, h, r.position)) {
-      return false;
-    }
-    if (sl.remaining == 2) {
+    if (!produce_one(topic_of(k, false), id, envelope, h, position)) return false;
+    if (records == 2) {
       rd_kafka_headers_t* jh = rd_kafka_headers_new(1);
       add_header(jh, "content-type", content_type_cloudevents_json);
-      if (!produce_one(topic_of(k, true), view(e->stream_id()), sl.json, jh, r.position)) {
-        return false;
-      }
+      if (!produce_one(topic_of(k, true), id, json, jh, position)) return false;
     }
     return true;
   }
@@ -421,7 +459,7 @@ struct publisher::impl {
   void advance() {
     const std::uint64_t before = published_local;
     while (!window.empty() && window.front().remaining == 0) {
-      window_bytes -= window.front().envelope.size() + window.front().json.size();
+      window_bytes -= window.front().bytes;
       window.pop_front();
       ++published_local;
     }
@@ -475,32 +513,47 @@ struct publisher::impl {
     return window.size() < o.in_flight_events_max && window_bytes < o.in_flight_bytes_max;
   }
 
+  // Delivery reports are served among the produce calls, every `poll_every_events` and first
+  // thing in each read (after the read has made its iterator), not only between reads. malloc
+  // and free are the relay thread's largest cost in perf: librdkafka allocates each record's
+  // message and eight headers and frees them when the report is served. A report frees
+  // thousands of small chunks, which the next produce calls take straight back from glibc's
+  // per-thread caches, unless a large allocation comes between: glibc then first consolidates
+  // every small chunk it holds. Served only between reads, the freed chunks waited through the
+  // next read's iterator (a large allocation): about a fifth of the thread.
+  static constexpr std::size_t poll_every_events = 256;
+
+  void serve_delivery_reports(int timeout_ms) {
+    rd_kafka_poll(rk, timeout_ms);
+    advance();
+  }
+
   void run() {
     while (!stop) {
       if (rewind_needed) {
         rewind();
         continue;
       }
-      bool produced_any = false;
+      std::size_t sent = 0;
       if (has_room()) {
         const std::size_t want =
             std::min(o.read_batch_events_max, o.in_flight_events_max - window.size());
-        auto records = log.read_from(next, want);
-        if (!records) {
-          warn("cannot read the event log: " + records.error().message());
-        } else {
-          for (auto& r : *records) {
-            if (!produce(r)) {
-              rewind_needed = true;
-              break;
-            }
-            next = r.position + 1;
-            produced_any = true;
+        auto read = log.visit_from(next, want, [this, &sent](const eventlog::record& r) {
+          if (sent % poll_every_events == 0) {
+            serve_delivery_reports(0);
+            if (rewind_needed) return false;  // `r` is not produced: read again after the rewind
           }
-        }
+          if (!produce(r.position, r.envelope)) {
+            rewind_needed = true;
+            return false;
+          }
+          next = r.position + 1;
+          ++sent;
+          return true;
+        });
+        if (!read) warn("cannot read the event log: " + read.error().message());
       }
-      rd_kafka_poll(rk, produced_any ? 0 : static_cast<int>(o.idle_poll_ms));
-      advance();
+      if (sent == 0) serve_delivery_reports(static_cast<int>(o.idle_poll_ms));
       store(false);
     }
     drain();
@@ -547,15 +600,19 @@ std::expected<std::unique_ptr<publisher>, std::string> publisher::start(eventlog
   auto p = std::make_unique<impl>(log, std::move(options));
   auto loaded = p->pos_file.load();
   if (!loaded) return std::unexpected(loaded.error());
+  // A position past the log's end belongs to another log (the data directory was replaced or
+  // restored from an older copy): resuming after it would skip every event up to it.
+  if (const std::uint64_t committed = log.committed_position(); *loaded > committed) {
+    return std::unexpected(fmt::format(
+        "{} says log positions up to {} were published to Kafka, but the event log ends at "
+        "position {}: the file belongs to another log (was the data directory replaced or "
+        "restored?). Remove {} to publish this log from its first event (consumers dedupe by "
+        "ce_id), or start with the data directory that file belongs to",
+        p->pos_file.path(), *loaded, committed, p->pos_file.path()));
+  }
   p->published_local = p->stored_local = *loaded;
   p->published = p->stored = *loaded;
   p->next = *loaded + 1;
-  if (*loaded > log.committed_position()) {
-    p->say(
-        fmt::format("the stored published position {} is beyond the log's committed position "
-                    "{} (was the log replaced?); publishing resumes after {}",
-                    *loaded, log.committed_position(), *loaded));
-  }
   auto rk = p->make_producer();
   if (!rk) return std::unexpected(rk.error());
   p->rk = *rk;

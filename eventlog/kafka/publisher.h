@@ -4,7 +4,7 @@
 //
 // Contract
 // - Threads: `start` spawns ONE relay thread that owns the librdkafka producer. It reads the log
-//   (`eventlog::log::read_from`, never past the committed position), produces, serves delivery
+//   (`eventlog::log::visit_from`, never past the committed position), produces, serves delivery
 //   reports (`rd_kafka_poll` on the same thread) and stores the published position. Nothing
 //   runs inside a CAF actor and nothing here ever calls into the engine: the engine appends to
 //   the log and never waits for Kafka (DESIGN invariant 8, "durable before visible": a record is
@@ -74,7 +74,8 @@ struct publisher_options {
   std::int64_t restart_backoff_ms = 500;
   std::string client_id = "backline-publisher";
   // One human line per event worth an operator's attention (start, errors, restarts).
-  // Called on the relay thread. Default: nothing.
+  // Called from start()'s caller, the relay thread and librdkafka's threads, one call at a time.
+  // Default: nothing.
   std::function<void(const std::string&)> log_line;
 };
 
@@ -99,7 +100,9 @@ class publisher {
 
   // Loads the stored position, builds the producer, (optionally) creates the topics and starts
   // the relay thread. Errors are sentences for the operator (bad option, unreadable position
-  // file, librdkafka refusing a setting). REQUIRES: `log` outlives the publisher.
+  // file, librdkafka refusing a setting, a stored position beyond the log's committed position:
+  // the file belongs to another log, and resuming after it would skip events; the operator
+  // removes it to re-publish from the start). REQUIRES: `log` outlives the publisher.
   static std::expected<std::unique_ptr<publisher>, std::string> start(eventlog::log& log,
                                                                       publisher_options options);
 

@@ -62,6 +62,25 @@ TEST(KafkaCloudEvents, StructuredJsonWrapsTheEventsJson) {
   EXPECT_EQ(j["data"]["version"], 3);
 }
 
+TEST(KafkaCloudEvents, StructuredJsonEscapesAttributesThatNeedIt) {
+  const std::string bytes = testing::test_envelope("call", 7, 3);
+  auto d = schemas::decode(bytes);
+  ASSERT_TRUE(d.has_value());
+  const attribute_options o;
+  const std::string tenant = "acme \"support\"\\\n\tcaf\xc3\xa9";
+  const auto a =
+      make_attributes(o, "id-1", "call", "c/\x01", tenant, d->meta.occurred_at_us, "call_ringing");
+  const std::string text = structured_json(o, a, *d);
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["source"], "/backline/" + tenant);
+  EXPECT_EQ(j["subject"], "call/c/\x01");
+  // nlohmann's escaping, UTF-8 kept as is.
+  const std::string source =
+      R"("source":"/backline/acme \"support\"\\\n\tcaf)" + std::string("\xc3\xa9") + "\"";
+  EXPECT_NE(text.find(source), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("subject":"call/c/\u0001")"), std::string::npos) << text;
+}
+
 TEST(KafkaPositionFile, MissingIsZeroStoredIsLoadedGarbageIsAnError) {
   eventlog::testing::temp_dir dir;
   position_file f(dir.path() + "/pos");

@@ -1,0 +1,93 @@
+// How the relay reads: eventlog::log::visit_from (the allocation-free read its reader thread
+// uses) against read_from, and where publishing resumes: a stored position beyond the log's end
+// is refused with a sentence that tells the operator what to do.
+#include <filesystem>
+
+#include "eventlog/kafka/dev_broker.h"
+#include "eventlog/kafka/position_file.h"
+#include "eventlog/kafka/publisher.h"
+#include "tests/kafka/kafka_test_util.h"
+
+namespace backline::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string render(std::uint64_t position, const std::string& stream, std::uint64_t version,
+                   const std::string& envelope) {
+  return std::to_string(position) + " " + stream + "#" + std::to_string(version) + " " +
+         std::to_string(envelope.size()) + "B " +
+         std::to_string(std::hash<std::string>{}(envelope));
+}
+
+TEST(KafkaReading, VisitFromSeesWhatReadFromReturnsAndStopsWhenAsked) {
+  eventlog::testing::temp_dir dir;
+  auto log = eventlog::testing::open_log(dir.path() + "/log");
+  ASSERT_TRUE(log);
+  std::vector<std::uint64_t> versions;
+  testing::append_events(*log, 300, 7, versions);
+
+  for (const auto& [from, max] : std::vector<std::pair<std::uint64_t, std::size_t>>{
+           {1, SIZE_MAX}, {0, 10}, {120, 64}, {290, 100}, {300, 5}, {301, 5}, {5, 0}}) {
+    auto copies = log->read_from(from, max);
+    ASSERT_TRUE(copies.has_value());
+    std::string expected, got;
+    for (const auto& r : *copies)
+      expected += render(r.position, r.stream, r.stream_version, r.envelope) + "\n";
+    auto visited = log->visit_from(from, max, [&got](const eventlog::record& r) {
+      got += render(r.position, r.stream, r.stream_version, r.envelope) + "\n";
+      return true;
+    });
+    ASSERT_TRUE(visited.has_value());
+    EXPECT_EQ(*visited, copies->size()) << "from " << from << " max " << max;
+    EXPECT_EQ(got, expected) << "from " << from << " max " << max;
+  }
+
+  std::vector<std::uint64_t> seen;
+  auto stopped = log->visit_from(10, 100, [&seen](const eventlog::record& r) {
+    seen.push_back(r.position);
+    return r.position < 12;
+  });
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(*stopped, 3u);
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{10, 11, 12}));
+}
+
+TEST(KafkaReading, StoredPositionBeyondTheLogIsRefusedUntilTheOperatorRemovesTheFile) {
+  eventlog::testing::temp_dir dir;
+  auto log = eventlog::testing::open_log(dir.path() + "/log");
+  ASSERT_TRUE(log);
+  std::vector<std::uint64_t> versions;
+  testing::append_events(*log, 40, 5, versions);
+  // The position file of another, longer log: e.g. the data directory was replaced.
+  const std::string state = dir.path() + "/state";
+  std::filesystem::create_directories(state);
+  const std::string file = position_file_path(state);
+  ASSERT_TRUE(position_file(file).store(1'000).has_value());
+
+  auto broker = dev_broker::start({.brokers = 1, .partitions = 2, .json_topics = false});
+  ASSERT_TRUE(broker.has_value()) << broker.error();
+  publisher_options o;
+  o.bootstrap = (*broker)->bootstrap();
+  o.state_dir = state;
+  auto refused = publisher::start(*log, o);
+  ASSERT_FALSE(refused.has_value()) << "a stored position beyond the log must not be skipped to";
+  const std::string& why = refused.error();
+  EXPECT_NE(why.find(file), std::string::npos) << why;
+  EXPECT_NE(why.find("1000"), std::string::npos) << why;
+  EXPECT_NE(why.find("ends at position 40"), std::string::npos) << why;
+  EXPECT_NE(why.find("Remove " + file), std::string::npos) << why;
+  EXPECT_EQ(position_file(file).load().value_or(0), 1'000u)
+      << "the file is the operator's to remove";
+
+  // As the sentence says: without the file, the whole log is published from its first event.
+  std::filesystem::remove(file);
+  auto p = publisher::start(*log, o);
+  ASSERT_TRUE(p.has_value()) << p.error();
+  EXPECT_TRUE((*p)->wait_published(40, 20s));
+  p->reset();
+  EXPECT_EQ(position_file(file).load().value_or(0), 40u);
+}
+
+}  // namespace
+}  // namespace backline::kafka
