@@ -67,8 +67,8 @@ class BacklineCli : public ::testing::Test {
 
   // `projections`: backlined keeps the read models up to date (its default).
   void write_demo_log(bool projections = true) {
-    auto r = run(BACKLINED,
-                 "--data " + data_ + " --demo --once" + (projections ? "" : " --no-projections"));
+    auto r = run(BACKLINED, "--data " + data_ + " --demo --once --listen off" +
+                                (projections ? "" : " --no-projections"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     demo_ = json_lines(r.out);
     ASSERT_GE(demo_.size(), 15u);
