@@ -12,10 +12,9 @@ std::uint64_t random_seed() {
   return mix();
 }
 
-void send_reply(const reply_address& a, command_result r) {
+void send_reply(const reply_address& a, command_result r, const caf::strong_actor_ptr& from) {
   if (a.to) {
-    a.to->enqueue(caf::make_mailbox_element(nullptr, a.id.response_id(), {}, std::move(r)),
-                  nullptr);
+    a.to->enqueue(caf::make_mailbox_element(from, a.id.response_id(), {}, std::move(r)), nullptr);
   }
 }
 

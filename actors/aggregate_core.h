@@ -17,7 +17,8 @@
 //
 // Traits: state (with `version`), command (a variant), event ({at_us, body}), context,
 // decide(state, command, context), evolve(state, event), encode(meta, body) -> bytes,
-// to_event(schemas::decoded) -> optional<event>, aliases(event, stream, append_request&).
+// to_event(schemas::decoded) -> optional<event>, aliases(event, stream, append_request&),
+// events_of(command_result&) -> the result's vector of this kind's events (with_events).
 
 #include <atomic>
 #include <cstdint>
@@ -51,7 +52,9 @@ struct reply_address {
   caf::strong_actor_ptr to;
   caf::message_id id;
 };
-void send_reply(const reply_address& a, command_result r);
+// `from`, the aggregate's actor, is the reply's sender: the routing actor learns from it where
+// to send that stream's next commands without the router (actors/routing_actor.cc).
+void send_reply(const reply_address& a, command_result r, const caf::strong_actor_ptr& from);
 // The address of the request the actor is handling now; the handler returns `promise`.
 reply_address reply_address_of(caf::typed_response_promise<command_result>& promise);
 
@@ -65,8 +68,11 @@ class aggregate_core {
   using request_type = basic_request<command_type>;
 
   aggregate_core(std::string kind, std::string id, const stream_actor_config* config)
-      : kind_(std::move(kind)), id_(std::move(id)), stream_(kind_ + "/" + id_),
-        config_(config), random_{random_seed()} {}
+      : kind_(std::move(kind)),
+        id_(std::move(id)),
+        stream_(kind_ + "/" + id_),
+        config_(config),
+        random_{random_seed()} {}
 
   const state_type& state() const { return state_; }
   const std::string& id() const { return id_; }
@@ -92,51 +98,65 @@ class aggregate_core {
   // `self` receives committed_atom when an append fails.
   void handle(const request_type& req, const reply_address& to, const context_type& ctx,
               const caf::strong_actor_ptr& self) {
-    if (const command_result* first = recall(req.command_id)) {
-      command_result again = *first;
-      again.replayed = true;
-      send_after_log(to, std::move(again));
+    if (const remembered_command* first = recall(req.command_id)) {
+      send_after_log(to, first->replay(id_), self);
       return;
     }
     if (req.expected_version != 0 && req.expected_version != state_.version) {
-      send_after_log(to, refuse(outcome::conflict, domain::errc::version_conflict,
-                                "the stream is at version " + std::to_string(state_.version) +
-                                    ", not " + std::to_string(req.expected_version)));
+      send_after_log(to,
+                     refuse(outcome::conflict, domain::errc::version_conflict,
+                            "the stream is at version " + std::to_string(state_.version) +
+                                ", not " + std::to_string(req.expected_version)),
+                     self);
       return;
     }
     if (appends_in_flight() >= config_->pending_commands_max) {
-      send_reply(to, refuse(outcome::overloaded, domain::errc::ok,
-                            "too many commands in flight for this stream; retry shortly"));
+      send_reply(to,
+                 refuse(outcome::overloaded, domain::errc::ok,
+                        "too many commands in flight for this stream; retry shortly"),
+                 self);
       return;
     }
     auto decision = Traits::decide(state_, req.body, ctx);
     if (!decision) {
-      send_after_log(to, refuse(outcome::rejected, decision.error().code, decision.error().detail));
+      send_after_log(to, refuse(outcome::rejected, decision.error().code, decision.error().detail),
+                     self);
     } else if (decision->empty()) {
       command_result none{outcome::accepted, domain::errc::ok, {}, id_, 0, state_.version, 0};
       remember(req.command_id, none);
-      send_after_log(to, std::move(none));
+      send_after_log(to, std::move(none), self);
     } else {
       append(req, to, *decision, self);
     }
   }
 
  private:
+  // A command's first outcome, without what command_result carries only for the first reply
+  // (events) or knows anyway (the stream): a few dozen bytes per remembered command.
   struct remembered_command {
     std::size_t hash = 0;
     std::string command_id;
-    command_result result;
+    outcome status = outcome::accepted;
+    domain::errc rule = domain::errc::ok;
+    std::uint32_t events = 0;
+    std::string detail;
+    std::uint64_t first_position = 0, stream_version = 0;
+
+    command_result replay(const std::string& stream_id) const {
+      return command_result{status,         rule,           detail, stream_id,
+                            first_position, stream_version, events, true};
+    }
   };
 
   command_result refuse(outcome o, domain::errc rule, std::string detail) const {
     return command_result{o, rule, std::move(detail), id_, 0, state_.version, 0, false};
   }
 
-  const command_result* recall(const std::string& command_id) const {
+  const remembered_command* recall(const std::string& command_id) const {
     if (command_id.empty()) return nullptr;
     const std::size_t h = std::hash<std::string_view>{}(command_id);
     for (const auto& r : remembered_) {
-      if (r.hash == h && r.command_id == command_id) return &r.result;
+      if (r.hash == h && r.command_id == command_id) return &r;
     }
     return nullptr;
   }
@@ -150,20 +170,26 @@ class aggregate_core {
     remembered_next_ = (remembered_next_ + 1) % max;
     slot.hash = std::hash<std::string_view>{}(command_id);
     slot.command_id = command_id;
-    slot.result = r;
+    slot.status = r.status;
+    slot.rule = r.rule;
+    slot.events = r.events;
+    slot.detail = r.detail;
+    slot.first_position = r.first_position;
+    slot.stream_version = r.stream_version;
   }
 
-  void send_after_log(const reply_address& to, command_result r) {
+  void send_after_log(const reply_address& to, command_result r,
+                      const caf::strong_actor_ptr& self) {
     if (appends_in_flight() == 0) {
-      send_reply(to, std::move(r));
+      send_reply(to, std::move(r), self);
       return;
     }
     eventlog::append_request marker;
-    marker.done = [to, r](const std::expected<std::uint64_t, std::error_code>&) {
-      send_reply(to, r);
+    marker.done = [to, r, self](const std::expected<std::uint64_t, std::error_code>&) {
+      send_reply(to, r, self);
     };
     if (auto err = config_->log->append(std::move(marker)); err) {
-      send_reply(to, refuse(outcome::overloaded, domain::errc::ok, err.message()));
+      send_reply(to, refuse(outcome::overloaded, domain::errc::ok, err.message()), self);
     }
   }
 
@@ -190,21 +216,27 @@ class aggregate_core {
       batch.events.push_back({stream_, version, encode(req, e, version)});
       Traits::aliases(e, stream_, batch);
     }
-    command_result ok{outcome::accepted, domain::errc::ok, {}, id_, 0, version,
-                      static_cast<std::uint32_t>(events.size()), false};
-    if (req.with_events) {
-      for (const auto& e : batch.events) ok.envelopes.push_back(e.envelope);
-    }
-    batch.done = [to, ok, self, counter = appending_](
+    const command_result ok{outcome::accepted,
+                            domain::errc::ok,
+                            {},
+                            id_,
+                            0,
+                            version,
+                            static_cast<std::uint32_t>(events.size()),
+                            false};
+    command_result reply = ok;
+    if (req.with_events) Traits::events_of(reply) = events;
+    batch.done = [to, ok = std::move(reply), self, counter = appending_](
                      const std::expected<std::uint64_t, std::error_code>& r) mutable {
       counter->fetch_sub(1, std::memory_order_acq_rel);
       if (r) {
         ok.first_position = *r;
-        send_reply(to, std::move(ok));
+        send_reply(to, std::move(ok), self);
         return;
       }
-      send_reply(to, command_result{outcome::failed, domain::errc::ok, r.error().message(),
-                                    ok.stream_id});
+      send_reply(
+          to, command_result{outcome::failed, domain::errc::ok, r.error().message(), ok.stream_id},
+          self);
       caf::anon_send(caf::actor_cast<caf::actor>(self), committed_atom::value,
                      append_failed{r.error().value()});
     };
@@ -212,13 +244,13 @@ class aggregate_core {
     if (auto err = config_->log->append(std::move(batch)); err) {
       appending_->fetch_sub(1, std::memory_order_acq_rel);
       const bool full = err == eventlog::errc::overloaded;
-      send_reply(to, refuse(full ? outcome::overloaded : outcome::failed, domain::errc::ok,
-                            err.message()));
+      send_reply(
+          to, refuse(full ? outcome::overloaded : outcome::failed, domain::errc::ok, err.message()),
+          self);
       return;
     }
     for (const auto& e : events) Traits::evolve(state_, e);
-    ok.envelopes.clear();  // the remembered outcome carries no events
-    remember(req.command_id, ok);
+    remember(req.command_id, ok);  // without the events
   }
 
   std::string kind_, id_, stream_;

@@ -5,7 +5,9 @@
 
 namespace backline::actors {
 
-std::string call_stream(std::string_view root_id) { return "call/" + std::string(root_id); }
+std::string call_stream(std::string_view root_id) {
+  return "call/" + std::string(root_id);
+}
 
 std::string_view to_string(outcome o) {
   static constexpr std::string_view names[] = {"accepted", "rejected", "conflict", "overloaded",
@@ -32,6 +34,7 @@ struct call_traits {
     if (!std::holds_alternative<domain::event_body>(d.payload)) return std::nullopt;
     return schemas::to_event(d);
   }
+  static std::vector<event>& events_of(command_result& r) { return r.call_events; }
   // New segments get an alias to this stream so the router finds them by voice call id.
   static void aliases(const event& e, const std::string& stream, eventlog::append_request& req) {
     std::visit(
@@ -56,6 +59,7 @@ struct call_actor_state {
   router_actor router;
   std::optional<detail::aggregate_core<call_traits>> core;
   std::int64_t last_activity_us = 0;
+  bool idle_check_armed = false;
 };
 
 using self_ptr = call_actor::stateful_pointer<call_actor_state>;
@@ -67,8 +71,13 @@ bool all_ended(const domain::call_state& c) {
   return true;
 }
 
+// Armed only while no segment is active: a live call never passivates, and a timer per live
+// call cost the routing bench a clock entry (and a wake of CAF's timer thread) per new call.
 void schedule_idle_check(self_ptr self) {
-  self->delayed_send(self, self->state.config->idle_timeout, idle_atom::value);
+  auto& st = self->state;
+  if (st.idle_check_armed || !all_ended(st.core->state())) return;
+  st.idle_check_armed = true;
+  self->delayed_send(self, st.config->idle_timeout, idle_atom::value);
 }
 
 // Crash-only: stop, and let the router forget this actor (it re-activates from the log).
@@ -81,8 +90,8 @@ void stop(self_ptr self, caf::error reason) {
 
 call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, router_actor router,
                             std::shared_ptr<const call_actor_config> config) {
-  auto fn = [root_id = std::move(root_id), router, config](self_ptr self)
-      -> call_actor::behavior_type {
+  auto fn = [root_id = std::move(root_id), router,
+             config](self_ptr self) -> call_actor::behavior_type {
     auto& st = self->state;
     st.config = config;
     st.router = router;
@@ -90,34 +99,36 @@ call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, rout
     if (!st.core->load()) {
       stop(self, caf::sec::runtime_error);  // the behavior below never runs
     } else {
+      // No idle check yet: the router spawns a call actor for a command, whose handling arms
+      // it when no segment is active (a create_call leaves one active, so none is armed).
       st.last_activity_us = config->stream.clock_us();
-      schedule_idle_check(self);
     }
-    return {
-        [self](command_atom, const command_request& req) -> caf::result<command_result> {
-          auto& st = self->state;
-          auto promise = self->make_response_promise<command_result>();
-          const domain::decide_context ctx{st.config->stream.clock_us(),
-                                           st.config->directory.get()};
-          st.last_activity_us = ctx.now_us;
-          st.core->handle(req, detail::reply_address_of(promise), ctx, self->ctrl());
-          return promise;  // answered by send_reply, maybe from the log's writer thread
-        },
-        [self](committed_atom, const append_failed&) {
-          // An append failed: this state holds events the log does not.
-          stop(self, caf::sec::runtime_error);
-        },
-        [self](idle_atom) {
-          auto& st = self->state;
-          const auto idle_us = st.config->stream.clock_us() - st.last_activity_us;
-          const bool idle =
-              idle_us >= std::chrono::microseconds(st.config->idle_timeout).count();
-          if (idle && all_ended(st.core->state()) && st.core->appends_in_flight() == 0) {
-            stop(self, caf::exit_reason::normal);
-          } else {
-            schedule_idle_check(self);
-          }
-        }};
+    return {[self](command_atom, const command_request& req) -> caf::result<command_result> {
+              auto& st = self->state;
+              auto promise = self->make_response_promise<command_result>();
+              const domain::decide_context ctx{st.config->stream.clock_us(),
+                                               st.config->directory.get()};
+              st.last_activity_us = ctx.now_us;
+              st.core->handle(req, detail::reply_address_of(promise), ctx, self->ctrl());
+              schedule_idle_check(self);  // the state already holds the events just decided
+              return promise;  // answered by send_reply, maybe from the log's writer thread
+            },
+            [self](committed_atom, const append_failed&) {
+              // An append failed: this state holds events the log does not.
+              stop(self, caf::sec::runtime_error);
+            },
+            [self](idle_atom) {
+              auto& st = self->state;
+              st.idle_check_armed = false;
+              const auto idle_us = st.config->stream.clock_us() - st.last_activity_us;
+              const bool idle =
+                  idle_us >= std::chrono::microseconds(st.config->idle_timeout).count();
+              if (idle && all_ended(st.core->state()) && st.core->appends_in_flight() == 0) {
+                stop(self, caf::exit_reason::normal);
+              } else {
+                schedule_idle_check(self);  // none while a segment is active: its end re-arms it
+              }
+            }};
   };
   return system.spawn(fn);
 }

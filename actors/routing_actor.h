@@ -5,11 +5,20 @@
 //
 //   client ──route──► routing actor: request(view) -> steps
 //                       each step: its commands in order ──command──► router ──► aggregate
-//                       each reply (with_events): fold the envelopes, apply(view), next command
+//                         (or straight to the agent's / call's actor that answered last time)
+//                       each reply (with_events): fold its events, apply(view), next command
 //                       a refusal: on_refused(view), the step stops
-//                     after steps: next_commands(view) (coalesced, one pump at a time)
+//                     after steps: next_commands(view): reactions at once; matching coalesced
+//                       (one pump message at a time, none when nothing is due)
 //                     one timer armed for next_deadline_us(view) (ring timeouts, overflow)
 //   client ◄──route_result── once the request's own steps ran (durable)
+//
+// The aggregates reply with the events they decided (command_result::agent_events, ...), not
+// envelopes: the view folds them without decoding. A reply's sender is the aggregate's actor;
+// the routing actor remembers it per agent and per call stream and sends that stream's next
+// commands there, one hop instead of two. Only the router spawns stream actors, so there is
+// still one actor per agent; a remembered actor that stopped fails the request, which then goes
+// again through the router (the aggregate never saw it).
 //
 // Steps run concurrently (they mostly touch different streams); the protocol tolerates the
 // races this allows, since the agent aggregate is the only place capacity is reserved.

@@ -24,6 +24,7 @@ struct agent_traits {
     return schemas::to_agent_event(d);
   }
   static void aliases(const event&, const std::string&, eventlog::append_request&) {}
+  static std::vector<event>& events_of(command_result& r) { return r.agent_events; }
 };
 
 struct queue_traits {
@@ -44,6 +45,7 @@ struct queue_traits {
     return schemas::to_queue_event(d);
   }
   static void aliases(const event&, const std::string&, eventlog::append_request&) {}
+  static std::vector<event>& events_of(command_result& r) { return r.queue_events; }
 };
 
 template <class Traits>
@@ -73,24 +75,22 @@ Handle spawn_stream(caf::actor_system& system, std::string kind, std::string id,
     self->state.router = router;
     self->state.core.emplace(kind, id, &config->stream);
     if (!self->state.core->load()) stop(self);  // the behavior below never runs
-    return {
-        [self, make_context](command_atom, const basic_request<typename Traits::command>& req)
-            -> caf::result<command_result> {
-          auto promise = self->template make_response_promise<command_result>();
-          auto& st = self->state;
-          st.core->handle(req, detail::reply_address_of(promise),
-                          make_context(*st.config, st.config->stream.clock_us()), self->ctrl());
-          return promise;
-        },
-        [self](committed_atom, const append_failed&) { stop(self); }};
+    return {[self, make_context](command_atom, const basic_request<typename Traits::command>& req)
+                -> caf::result<command_result> {
+              auto promise = self->template make_response_promise<command_result>();
+              auto& st = self->state;
+              st.core->handle(req, detail::reply_address_of(promise),
+                              make_context(*st.config, st.config->stream.clock_us()), self->ctrl());
+              return promise;
+            },
+            [self](committed_atom, const append_failed&) { stop(self); }};
   };
   return system.spawn(fn);
 }
 
 }  // namespace
 
-agent_actor spawn_agent_actor(caf::actor_system& system, std::string agent_id,
-                              router_actor router,
+agent_actor spawn_agent_actor(caf::actor_system& system, std::string agent_id, router_actor router,
                               std::shared_ptr<const stream_actors_config> config) {
   const domain::agent_entry* entry = config->directory->find_agent(agent_id);
   const int capacity = entry ? entry->capacity : 1;

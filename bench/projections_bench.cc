@@ -1,7 +1,8 @@
-// Projections: build rate (events/s folded from an embedded log into the projection store) next
-// to the anchor RocksDB db_bench fillseq with the mean envelope size, measured in the same run;
-// `get` and `chain` latency (p50/p99) with N voice calls stored; the time to replay K events
-// (a rebuild from position 0 up to K).
+// Projections: build rate (events/s folded from an embedded log into an empty projection store,
+// a bulk build as projections::rebuild does it, or with the WAL under --with-wal) next to the
+// anchor RocksDB db_bench fillseq with the mean envelope size, measured in the same run; `get`
+// and `chain` latency (p50/p99) with N voice calls stored; the time to replay K events (a
+// rebuild from position 0 up to K; --replay-events 0: all of them).
 //
 // The log is generated with the call aggregate itself (decide + evolve, no directory): each
 // conversation is an inbound call with a transcript line, a consult with the customer held, a
@@ -149,6 +150,20 @@ void generate(generator& g, std::size_t calls) {
   done.get_future().wait();
 }
 
+// --reuse-log: the envelope sizes of a log an earlier run wrote.
+std::error_code measure_log(eventlog::log& log, generator& g) {
+  const std::uint64_t last = log.committed_position();
+  for (std::uint64_t at = 1; at <= last;) {
+    auto records = log.read_from(at, 65'536);
+    if (!records) return records.error();
+    if (records->empty()) break;
+    for (const auto& r : *records) g.envelope_bytes += r.envelope.size();
+    g.events += records->size();
+    at += records->size();
+  }
+  return {};
+}
+
 struct latency {
   double p50_us = 0, p99_us = 0;
 };
@@ -178,20 +193,36 @@ int main(int argc, char** argv) {
   app.footer(R"(Examples:
   projections_bench                                   # 1,000,000 calls (about 5 M events)
   projections_bench --calls 30000 --replay-events 100000
-  projections_bench --calls 300000 --samples 50000 --keep --dir /tmp/pb)");
+  projections_bench --calls 300000 --samples 50000 --keep --dir /tmp/pb
+  projections_bench --calls 300000 --dir /tmp/pb --reuse-log   # the log of the run above
+  projections_bench --calls 2000000 --replay-events 0         # a full replay of 10 M events)");
   std::size_t calls = 1'000'000, samples = 20'000, anchor_num = 1'000'000;
   std::uint64_t replay_events = 1'000'000;
+  std::size_t batch_events = 0;
   std::string dir;
-  bool keep = false;
+  bool keep = false, reuse_log = false, with_wal = false;
   app.add_option("--calls", calls, "VoiceCall records to store (3 per conversation)")
       ->capture_default_str();
-  app.add_option("--replay-events", replay_events, "events replayed for the replay time")
+  app.add_option("--replay-events", replay_events,
+                 "events replayed for the replay time (0: the whole log)")
       ->capture_default_str();
+  app.add_option("--batch-events", batch_events,
+                 "events per WriteBatch of the build (default: projector_options')");
   app.add_option("--samples", samples, "get and chain queries timed")->capture_default_str();
   app.add_option("--anchor-num", anchor_num, "db_bench fillseq operations")->capture_default_str();
   app.add_option("--dir", dir, "scratch directory (default: a fresh one under $TMPDIR)");
   app.add_flag("--keep", keep, "keep the log and the stores");
+  app.add_flag("--with-wal", with_wal,
+               "build into a store written with the WAL (backlined's and `backline replay`'s "
+               "catch-up) instead of a bulk build (rebuild, replay --verify)");
+  app.add_flag("--reuse-log", reuse_log,
+               "use the log a --keep run left in --dir (same --calls) instead of writing it "
+               "again; its stores are removed first");
   CLI11_PARSE(app, argc, argv);
+  if (reuse_log && dir.empty()) {
+    fmt::print(stderr, "--reuse-log needs the --dir of an earlier --keep run\n");
+    return 1;
+  }
   if (dir.empty()) dir = bench::scratch_dir("projections-bench");
   std::filesystem::create_directories(dir);
 
@@ -202,12 +233,28 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cannot open the log in {}: {}\n", lo.dir, log.error().message());
     return 1;
   }
+  // Only now that this run holds the log (its LOCK): the stores of an earlier run.
+  std::filesystem::remove_all(dir + "/projections");
+  std::filesystem::remove_all(dir + "/replay");
   generator g{**log};
   auto t = clock_type::now();
-  generate(g, calls);
+  if (reuse_log) {
+    if (auto ec = measure_log(**log, g)) {
+      fmt::print(stderr, "cannot read the log in {}: {}\n", lo.dir, ec.message());
+      return 1;
+    }
+  } else {
+    generate(g, calls);
+  }
   const std::uint64_t events = (*log)->committed_position();
-  fmt::print(stderr, "generated {} events ({} calls) in {:.1f} s, mean envelope {} bytes\n", events,
-             calls, since_s(t), g.envelope_bytes / std::max<std::uint64_t>(1, g.events));
+  if (events != (calls + 2) / 3 * 15) {
+    fmt::print(stderr, "the log holds {} events, not the {} of --calls {}: write it again\n",
+               events, (calls + 2) / 3 * 15, calls);
+    return 1;
+  }
+  fmt::print(stderr, "{} {} events ({} calls) in {:.1f} s, mean envelope {} bytes\n",
+             reuse_log ? "measured" : "generated", events, calls, since_s(t),
+             g.envelope_bytes / std::max<std::uint64_t>(1, g.events));
 
   const std::size_t value_bytes = g.envelope_bytes / std::max<std::uint64_t>(1, g.events);
   const double anchor =
@@ -215,10 +262,14 @@ int main(int argc, char** argv) {
 
   double build_s = 0;
   {
-    // The store's creation (a few fsyncs) is not part of the fold rate.
-    auto fresh = projections::store::open({dir + "/projections"});
+    // The store's creation (a few fsyncs) is not part of the fold rate. As projections::rebuild
+    // does, a bulk build unless --with-wal; catch_up ends once the store is durable.
+    auto fresh = projections::store::open(
+        {dir + "/projections", projections::open_mode::read_write, !with_wal});
     if (!fresh) return 1;
-    projections::projector p(**log, **fresh);
+    projections::projector_options po;
+    if (batch_events != 0) po.batch_events = batch_events;
+    projections::projector p(**log, **fresh, po);
     t = clock_type::now();
     const double cpu0 = cpu_s();
     auto built = p.catch_up();
@@ -255,11 +306,14 @@ int main(int argc, char** argv) {
   bench::print_figure("projection_chain_p50_us", chain.p50_us, "us", "calls", n);
   bench::print_figure("projection_chain_p99_us", chain.p99_us, "us", "calls", n);
 
-  const std::uint64_t k = std::min(replay_events, events);
+  const std::uint64_t k = replay_events == 0 ? events : std::min(replay_events, events);
   t = clock_type::now();
   auto replayed = projections::rebuild(**log, dir + "/replay", k);
   const double replay_s = since_s(t);
-  if (!replayed) return 1;
+  if (!replayed) {
+    fmt::print(stderr, "replay failed: {}\n", replayed.error().message());
+    return 1;
+  }
   bench::print_figure("projection_replay_s", replay_s, "s", "events", static_cast<double>(k));
   st->reset();
   log->reset();

@@ -5,12 +5,27 @@
 // one routed call (timed), then every call is ended and wrapped up (not timed: that is call
 // teardown, not routing) so the agents are available for the next round. Anchor in the same run:
 // the plain command rate through the router (hold / resume on a few calls, as in commands_bench).
+// Closed loop: 2,048 calls in flight. Open loop (the latency figure): one pacer starts the calls
+// at a fixed rate, half the closed-loop rate unless --open-rate says otherwise. Each phase also
+// prints the CPU a routed call costs per thread, which swings less than the rates when other
+// work shares the machine.
+#include <unistd.h>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_ZERO_STATS ((void)0)
+#define CALLGRIND_DUMP_STATS_AT(what) ((void)0)
+#endif
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <mutex>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -49,9 +64,59 @@ std::string write_directory(const std::string& dir, std::size_t agents, std::siz
   return path;
 }
 
+// CPU seconds used so far by this process's threads, by thread name (/proc/self/task/*/stat):
+// on a shared machine the wall-clock rate swings with the other load, the CPU a routed call costs
+// much less. CAF's scheduler threads are named "caf.multiplexer"; the log writer keeps the
+// process's name; the main thread is "main".
+std::map<std::string, double> thread_cpu_s() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14, 15: utime, stime
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    const bool main_thread = task.path().filename() == std::to_string(getpid());
+    out[main_thread ? "main" : line.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+  }
+  return out;
+}
+
+void add_cpu(std::map<std::string, double>& into, const std::map<std::string, double>& before,
+             const std::map<std::string, double>& after) {
+  for (const auto& [name, s] : after) {
+    auto b = before.find(name);
+    into[name] += s - (b == before.end() ? 0 : b->second);
+  }
+}
+
+// Profilers see only the timed closed-loop rounds, not the teardown between them: with
+// ROUTING_BENCH_PERF_CTL=<fifo>, `perf record -D -1 --control fifo:<fifo>`; under
+// valgrind --tool=callgrind, one dump per round (instruction counts do not swing with the
+// machine's load as times do).
+void perf_control(const char* command) {
+  if (std::string_view(command) == "enable") {
+    CALLGRIND_ZERO_STATS;
+  } else {
+    CALLGRIND_DUMP_STATS_AT("closed-loop round");
+  }
+  static const char* fifo = std::getenv("ROUTING_BENCH_PERF_CTL");
+  if (fifo == nullptr) return;
+  std::ofstream out(fifo);
+  out << command << "\n";
+}
+
 struct totals {
   std::mutex mutex;
-  std::uint64_t routed = 0, failures = 0;
+  std::uint64_t routed = 0, failures = 0, skipped = 0;
   std::vector<double> offer_us;
   std::vector<std::string> calls;
   std::string first_failure;
@@ -72,16 +137,17 @@ struct lane {
 
 // One driver actor owns a few lanes (a CAF 0.17 actor's bookkeeping grows with its outstanding
 // requests). Closed loop (rate 0): a lane calls its next pair as soon as the last one was
-// answered. Open loop: every millisecond, start the calls owed at `rate` on free lanes.
+// answered. Open loop: the pacer below tells a driver to start one call, which it does on a free
+// lane.
 struct driver_state {
   actors::routing_actor routing;
   std::vector<lane> lanes;
   std::string tag;
-  double rate = 0, owed = 0;
-  clock_type::time_point last_tick;
+  bool open_loop = false;
+  std::size_t next_lane = 0;  // open loop: where the search for a free lane starts
   std::size_t outstanding = 0, lanes_left = 0;
   bool reported = false;
-  std::uint64_t routed = 0, failures = 0;
+  std::uint64_t routed = 0, failures = 0, skipped = 0;
   std::vector<double> offer_us;
   std::vector<std::string> calls;  // answered, for the teardown
   std::string first_failure;
@@ -89,6 +155,7 @@ struct driver_state {
 };
 using driver = caf::stateful_actor<driver_state>;
 using tick_atom = caf::atom_constant<caf::atom("btick")>;
+using start_atom = caf::atom_constant<caf::atom("bstart")>;
 
 void report(driver* self) {
   auto& st = self->state;
@@ -97,6 +164,7 @@ void report(driver* self) {
   std::lock_guard lock(st.out->mutex);
   st.out->routed += st.routed;
   st.out->failures += st.failures;
+  st.out->skipped += st.skipped;
   st.out->offer_us.insert(st.out->offer_us.end(), st.offer_us.begin(), st.offer_us.end());
   st.out->calls.insert(st.out->calls.end(), st.calls.begin(), st.calls.end());
   if (st.out->first_failure.empty()) st.out->first_failure = st.first_failure;
@@ -116,7 +184,7 @@ void lane_next(driver* self, std::size_t i) {
     if (--st.lanes_left == 0) report(self);
     return;
   }
-  if (st.rate == 0) start_call(self, i);
+  if (!st.open_loop) start_call(self, i);
 }
 
 // A failed call: counted, and the lane goes on (its pair may be in any state; later rounds
@@ -174,12 +242,41 @@ void start_call(driver* self, std::size_t i) {
 
 struct run_figures {
   double routed_per_s = 0, seconds = 0;
-  std::uint64_t routed = 0, failures = 0, rounds = 0;
+  std::uint64_t routed = 0, failures = 0, rounds = 0, skipped = 0;
   std::vector<double> offer_us;
   std::string first_failure;
+  std::map<std::string, double> cpu_s;  // timed rounds only, by thread name
 };
 
 constexpr std::size_t lanes_per_driver = 64;
+
+// Open loop: one pacer for all drivers (a timer per driver cost CAF's timer thread more than
+// the routing it paced). Every millisecond it tells drivers, in turn, to start the calls owed
+// at `rate`; it runs until the round is over and it is told to stop.
+struct pacer_state {
+  std::vector<caf::actor> drivers;
+  std::size_t next = 0;
+  double rate = 0, owed = 0;
+  clock_type::time_point last_tick;
+};
+
+caf::behavior pacer(caf::stateful_actor<pacer_state>* self, std::vector<caf::actor> drivers,
+                    double rate) {
+  self->state.drivers = std::move(drivers);
+  self->state.rate = rate;
+  self->state.last_tick = clock_type::now();
+  self->send(self, tick_atom::value);
+  return {[self](tick_atom) {
+    auto& st = self->state;
+    const auto now = clock_type::now();
+    st.owed += st.rate * std::chrono::duration<double>(now - st.last_tick).count();
+    st.last_tick = now;
+    for (; st.owed >= 1; st.owed -= 1) {
+      self->send(st.drivers[st.next++ % st.drivers.size()], start_atom::value);
+    }
+    self->delayed_send(self, std::chrono::milliseconds(1), tick_atom::value);
+  }};
+}
 
 // One round: every pair gets one call; returns when all were answered (or failed). The answered
 // calls are left in `t.calls` for the teardown.
@@ -187,10 +284,10 @@ void drive_round(actors::engine& e, std::size_t lanes, std::size_t pairs, double
                  const std::string& tag, totals& t) {
   t.drivers_left = (lanes + lanes_per_driver - 1) / lanes_per_driver;
   auto finished = t.done.get_future();
-  const double drivers = static_cast<double>(t.drivers_left);
+  std::vector<caf::actor> drivers;
   for (std::size_t first = 0; first < lanes; first += lanes_per_driver) {
     const std::size_t n = std::min(lanes_per_driver, lanes - first);
-    e.system().spawn([&, first, n](driver* self) -> caf::behavior {
+    drivers.push_back(e.system().spawn([&, first, n](driver* self) -> caf::behavior {
       auto& st = self->state;
       st.routing = e.routing();
       st.lanes.resize(n);
@@ -198,39 +295,35 @@ void drive_round(actors::engine& e, std::size_t lanes, std::size_t pairs, double
         for (std::size_t p = first + i; p < pairs; p += lanes) st.lanes[i].pairs.push_back(p);
       }
       st.tag = tag;
-      st.rate = rate / drivers;
-      st.last_tick = clock_type::now();
+      st.open_loop = rate > 0;
       st.out = &t;
       st.lanes_left = n;
       for (std::size_t i = 0; i < n; ++i) {
         if (st.lanes[i].pairs.empty()) --st.lanes_left;
       }
       if (st.lanes_left == 0) report(self);
-      if (rate == 0) {
+      if (!st.open_loop) {
         for (std::size_t i = 0; i < n; ++i) {
           if (!st.lanes[i].pairs.empty()) start_call(self, i);
         }
-      } else {
-        self->send(self, tick_atom::value);
       }
-      return {[self](tick_atom) {
+      return {[self](start_atom) {
         auto& st = self->state;
-        if (st.lanes_left == 0) return;
-        const auto now = clock_type::now();
-        st.owed += st.rate * std::chrono::duration<double>(now - st.last_tick).count();
-        st.last_tick = now;
-        for (std::size_t i = 0; i < st.lanes.size() && st.owed >= 1; ++i) {
+        for (std::size_t k = 0; k < st.lanes.size(); ++k) {
+          const std::size_t i = (st.next_lane + k) % st.lanes.size();
           lane& l = st.lanes[i];
           if (l.at != phase::idle || l.next >= l.pairs.size()) continue;
-          st.owed -= 1;
-          start_call(self, i);
+          st.next_lane = i + 1;
+          return start_call(self, i);
         }
-        st.owed = std::min(st.owed, 1.0 + st.rate / 100);  // no burst after a stall
-        self->delayed_send(self, std::chrono::milliseconds(1), tick_atom::value);
+        ++st.skipped;  // every lane busy: the call owed is not made
       }};
-    });
+    }));
   }
+  caf::actor paced;
+  if (rate > 0) paced = e.system().spawn(pacer, drivers, rate);
   finished.wait();
+  if (paced) caf::anon_send_exit(paced, caf::exit_reason::user_shutdown);
 }
 
 // Sends `requests` (made by `make(k)`) in batches of `batch` from a blocking actor and waits
@@ -286,12 +379,17 @@ run_figures drive(actors::engine& e, std::size_t lanes, std::size_t pairs, doubl
   run_figures f;
   while (f.seconds < seconds) {
     totals t;
+    const auto cpu_before = thread_cpu_s();
     const auto start = clock_type::now();
+    if (rate == 0) perf_control("enable");
     drive_round(e, lanes, pairs, rate, fmt::format("{}{}", tag, f.rounds), t);
+    if (rate == 0) perf_control("disable");
     f.seconds += std::chrono::duration<double>(clock_type::now() - start).count();
+    add_cpu(f.cpu_s, cpu_before, thread_cpu_s());
     ++f.rounds;
     f.routed += t.routed;
     f.failures += t.failures;
+    f.skipped += t.skipped;
     f.offer_us.insert(f.offer_us.end(), t.offer_us.begin(), t.offer_us.end());
     if (f.first_failure.empty()) f.first_failure = t.first_failure;
     teardown(e, t.calls);
@@ -326,6 +424,7 @@ double command_rate(actors::engine& e, std::size_t calls, std::size_t rounds) {
   batched(e, e.router(), calls, calls, [&](std::size_t c) {
     return request(domain::cmd::answer{call(c), agent_id(c)});
   });
+  const auto cpu_before = thread_cpu_s();
   const auto start = clock_type::now();
   std::size_t accepted = 0;
   for (std::size_t round = 0; round < rounds; ++round) {
@@ -334,8 +433,19 @@ double command_rate(actors::engine& e, std::size_t calls, std::size_t rounds) {
                             : request(domain::cmd::resume{call(c), customer(c)});
     });
   }
-  return static_cast<double>(accepted) /
-         std::chrono::duration<double>(clock_type::now() - start).count();
+  const double rate = static_cast<double>(accepted) /
+                      std::chrono::duration<double>(clock_type::now() - start).count();
+  std::map<std::string, double> cpu;
+  add_cpu(cpu, cpu_before, thread_cpu_s());
+  std::string line;
+  for (const auto& [name, s] : cpu) {
+    if (s > 0) {
+      line += fmt::format(" {} {:.1f} us", name,
+                          1e6 * s / static_cast<double>(std::max<std::size_t>(1, accepted)));
+    }
+  }
+  fmt::print("  anchor CPU per command, by thread:{}\n", line);
+  return rate;
 }
 
 void print_run(const char* what, run_figures& f) {
@@ -343,9 +453,16 @@ void print_run(const char* what, run_figures& f) {
   const double p99 = f.offer_us.empty() ? 0 : bench::percentile(f.offer_us, 0.99);
   fmt::print(
       "{}: {} routed calls in {} rounds, {:.2f} s timed = {:.0f}/s; request->offer p50 {:.0f} "
-      "us, p99 {:.0f} us; {} failures{}{}\n",
+      "us, p99 {:.0f} us; {} failures{}{}; {} calls not made (no free lane)\n",
       what, f.routed, f.rounds, f.seconds, f.routed_per_s, p50, p99, f.failures,
-      f.first_failure.empty() ? "" : ", first: ", f.first_failure);
+      f.first_failure.empty() ? "" : ", first: ", f.first_failure, f.skipped);
+  std::string cpu;
+  for (const auto& [name, s] : f.cpu_s) {
+    if (s <= 0) continue;
+    cpu += fmt::format(" {} {:.1f} us", name,
+                       1e6 * s / static_cast<double>(std::max<std::uint64_t>(1, f.routed)));
+  }
+  fmt::print("  CPU per routed call, by thread:{}\n", cpu);
 }
 
 }  // namespace
@@ -364,6 +481,12 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "length of each timed phase")->capture_default_str();
   app.add_option("--anchor-calls", anchor_calls, "calls for the anchor (100 rounds each)")
       ->capture_default_str();
+  double open_rate = 0;
+  app.add_option("--open-rate", open_rate,
+                 "routed calls/s of the open-loop phase (0: half the closed-loop rate)");
+  std::string policy = "stealing";
+  app.add_option("--scheduler", policy, "CAF scheduler policy: stealing or sharing")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   lanes = std::min(lanes, agents / 2);
   const std::string scratch = bench::scratch_dir("backline-routing-bench");
@@ -371,6 +494,7 @@ int main(int argc, char** argv) {
   o.data_dir = scratch + "/log";
   o.directory_file = write_directory(scratch, agents, queues);
   o.routing_steps_in_flight_max = std::max<std::size_t>(4096, 4 * lanes);
+  o.scheduler_policy = policy;
   auto started = actors::engine::start(o);
   if (!started) {
     fmt::print(stderr, "cannot start the engine: {}\n", started.error());
@@ -390,8 +514,9 @@ int main(int argc, char** argv) {
   const std::size_t pairs = agents / 2;
   auto full = drive(e, lanes, pairs, 0, seconds, "full");
   print_run("closed loop", full);
-  auto half = drive(e, lanes, pairs, full.routed_per_s / 2, seconds, "half");
-  print_run(fmt::format("open loop at {:.0f}/s", full.routed_per_s / 2).c_str(), half);
+  const double rate = open_rate > 0 ? open_rate : full.routed_per_s / 2;
+  auto half = drive(e, lanes, pairs, rate, seconds, "half");
+  print_run(fmt::format("open loop at {:.0f}/s", rate).c_str(), half);
   const double anchor = command_rate(e, std::min(anchor_calls, agents), 100);
   fmt::print("anchor: hold/resume through the router on {} calls: {:.0f} commands/s\n",
              std::min(anchor_calls, agents), anchor);

@@ -1,6 +1,8 @@
 // Canonical JSON strings: escaped as nlohmann::json's dump() escapes them (see json_text.h).
 #include "projections/json_text.h"
 
+#include <algorithm>
+
 namespace backline::projections::json_text {
 namespace {
 
@@ -32,9 +34,20 @@ std::size_t utf8_sequence(std::string_view s) {
 
 }  // namespace
 
+void writer::grow(std::size_t used, std::size_t n) {
+  // All of the capacity when it is enough (a reused buffer never reallocates), else double it.
+  const std::size_t size =
+      used + n <= out_.capacity() ? out_.capacity() : std::max(used + n, 2 * out_.capacity());
+  // The bytes past `used` are written before the destructor trims the string to what was.
+  out_.resize_and_overwrite(size, [](char*, std::size_t k) { return k; });
+  at_ = out_.data() + used;
+  end_ = out_.data() + out_.size();
+}
+
+// REQUIRES: room for s.size() * 6 + 2 bytes (room() in string()).
 void writer::escaped(std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  out_.push_back('"');
+  *at_++ = '"';
   std::size_t i = 0;
   while (i < s.size()) {
     // The common case: a run of printable ASCII that needs no escape.
@@ -44,50 +57,50 @@ void writer::escaped(std::string_view s) {
       if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
       ++run;
     }
-    out_.append(s.data() + i, run - i);
+    put(s.substr(i, run - i));
     i = run;
     if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       if (const std::size_t n = utf8_sequence(s.substr(i)); n != 0) {
-        out_.append(s.data() + i, n);
+        put(s.substr(i, n));
         i += n;
       } else {
-        out_.append("\xef\xbf\xbd", 3);  // U+FFFD for each byte that is not UTF-8
+        put("\xef\xbf\xbd");  // U+FFFD for each byte that is not UTF-8
         ++i;
       }
       continue;
     }
     switch (c) {
       case '"':
-        out_.append("\\\"", 2);
+        put("\\\"");
         break;
       case '\\':
-        out_.append("\\\\", 2);
+        put("\\\\");
         break;
       case '\b':
-        out_.append("\\b", 2);
+        put("\\b");
         break;
       case '\f':
-        out_.append("\\f", 2);
+        put("\\f");
         break;
       case '\n':
-        out_.append("\\n", 2);
+        put("\\n");
         break;
       case '\r':
-        out_.append("\\r", 2);
+        put("\\r");
         break;
       case '\t':
-        out_.append("\\t", 2);
+        put("\\t");
         break;
       default: {
         const char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
-        out_.append(u, 6);
+        put({u, 6});
       }
     }
     ++i;
   }
-  out_.push_back('"');
+  *at_++ = '"';
 }
 
 }  // namespace backline::projections::json_text

@@ -10,76 +10,92 @@
 // every record parses.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace backline::projections::json_text {
 
+// Writes straight into `out`'s buffer: every piece is a bounds check and a memcpy, inlined
+// (std::string::append per piece was most of the time of a record). `out` holds the text, after
+// what it held before, once the writer is destroyed; do not touch `out` while it lives.
 class writer {
  public:
-  explicit writer(std::string& out) : out_(out) {}
+  explicit writer(std::string& out) : out_(out), at_(nullptr), end_(nullptr) {
+    grow(out.size(), 512);
+  }
+  ~writer() { out_.resize(static_cast<std::size_t>(at_ - out_.data())); }
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
 
   void begin_object() {
+    room(2);
     comma();
-    out_.push_back('{');
+    *at_++ = '{';
     first_ = true;
   }
   void end_object() {
-    out_.push_back('}');
+    room(1);
+    *at_++ = '}';
     first_ = false;
   }
   void begin_array() {
+    room(2);
     comma();
-    out_.push_back('[');
+    *at_++ = '[';
     first_ = true;
   }
   void end_array() {
-    out_.push_back(']');
+    room(1);
+    *at_++ = ']';
     first_ = false;
   }
   // The key of the next value. REQUIRES: keys of one object written in sorted order.
   void key(std::string_view k) {
+    room(k.size() + 4);
     comma();
-    out_.push_back('"');
-    out_.append(k);  // keys are identifiers: nothing to escape
-    out_.append("\":", 2);
+    *at_++ = '"';
+    put(k);  // keys are identifiers: nothing to escape
+    *at_++ = '"';
+    *at_++ = ':';
     first_ = true;  // the value follows without a comma
   }
   // A key that is data (a custom attribute's name): escaped like a string.
   void data_key(std::string_view k) {
-    comma();
-    escaped(k);
-    out_.push_back(':');
+    string(k);
+    room(1);
+    *at_++ = ':';
     first_ = true;
   }
   void string(std::string_view s) {
+    // Worst case: every byte becomes \u00XX, or U+FFFD (3 bytes) when it is not UTF-8.
+    room(s.size() * 6 + 3);
     comma();
     escaped(s);
   }
   void number(std::int64_t v) {
+    room(21);
     comma();
-    char buf[24];
-    char* end = buf + sizeof buf;
+    char buf[20];
+    char* const end = buf + sizeof buf;
     char* p = end;
     std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
     do {
       *--p = static_cast<char>('0' + u % 10);
       u /= 10;
     } while (u != 0);
-    if (v < 0) *--p = '-';
-    out_.append(p, static_cast<std::size_t>(end - p));
+    if (v < 0) *at_++ = '-';
+    put({p, static_cast<std::size_t>(end - p)});
   }
   void boolean(bool v) {
+    room(6);
     comma();
-    if (v) {
-      out_.append("true", 4);
-    } else {
-      out_.append("false", 5);
-    }
+    put(v ? std::string_view("true") : std::string_view("false"));
   }
   void null() {
+    room(5);
     comma();
-    out_.append("null", 4);
+    put("null");
   }
 
   // Shorthands: one field.
@@ -104,13 +120,26 @@ class writer {
   }
 
  private:
+  // Each writing function first makes room for everything it may write (a comma included).
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - at_) < n) [[unlikely]] {
+      grow(static_cast<std::size_t>(at_ - out_.data()), n);
+    }
+  }
+  void grow(std::size_t used, std::size_t n);
+  void put(std::string_view s) {
+    std::memcpy(at_, s.data(), s.size());
+    at_ += s.size();
+  }
   void comma() {
-    if (!first_) out_.push_back(',');
+    if (!first_) *at_++ = ',';
     first_ = false;
   }
   void escaped(std::string_view s);
 
   std::string& out_;
+  char* at_;   // the next byte to write, in out_'s buffer
+  char* end_;  // the end of out_'s buffer (out_.size() while the writer lives)
   bool first_ = true;
 };
 

@@ -68,15 +68,26 @@ struct projector::impl {
   std::future<std::error_code> writing;
   std::uint64_t writing_position = 0;
   std::uint64_t flushed = 0;  // the checkpoint of the last write that completed
-  std::unordered_map<std::string, conversation> cache;
-  std::vector<std::string> touched;     // roots changed since the last flush
-  std::vector<std::string> ended_prev;  // roots all ended at the previous flush
+  using cache_map = std::unordered_map<std::string, conversation>;
+  cache_map cache;
+  // The conversation of the last event: a command's events come together in the log, so most
+  // events need no lookup. Null after an eviction.
+  cache_map::value_type* last = nullptr;
+  // Changed since the last flush (elements of `cache`: nothing leaves it between two flushes).
+  std::vector<cache_map::value_type*> touched;
+  std::vector<std::string> ended_prev, ended;  // roots all ended at the previous / this flush
+  // Evicted conversations, destroyed on the writing thread after the write in flight (freeing a
+  // conversation's strings and vectors is work the folding thread need not do).
+  std::vector<cache_map::node_type> evicted, evicted_in_flight;
+  // Index-entry vectors of evicted conversations, reused by new ones (with their strings).
+  std::vector<std::vector<index_entry>> spare_entries;
   std::uint64_t applied = 0;
   std::size_t pending = 0;
   projector_stats stats;
-  // Reused buffers: a record's text, the index entries now and their differences.
-  std::string record;
-  std::vector<index_entry> now, gone, added;
+  // Reused buffers: a record's text and key, the index entries now and their differences.
+  std::string record, key;
+  std::vector<index_entry> now;
+  std::vector<const index_entry*> gone, added;
   // From Kafka: next offsets, whether they moved since the last flush, recent event ids.
   kafka_offsets offsets;
   bool offsets_dirty = false;
@@ -96,13 +107,14 @@ struct projector::impl {
   }
   ~impl() { (void)wait(); }  // a write in flight completes; nothing else is flushed
 
-  std::expected<conversation*, std::error_code> load(const schemas::decoded& d);
+  std::expected<cache_map::value_type*, std::error_code> load(const schemas::decoded& d);
   std::error_code rehydrate_from_store(const std::string& root, conversation& c);
   std::error_code apply(const kafka_event& e);
   std::error_code fold(schemas::decoded&& d);
   void stage_children(conversation& c, const domain::event& e);
   void stage_records(conversation& c);
   void evict();
+  void retire(cache_map::iterator it);
   std::error_code apply(const eventlog::record& r);
   std::error_code flush(bool sync);
   std::error_code wait();
@@ -110,9 +122,11 @@ struct projector::impl {
 
 // The conversation of `d`, from memory or folded again from its stream up to the event before
 // `d` (all of which the store already reflects: see projector.h, Rehydration).
-std::expected<conversation*, std::error_code> projector::impl::load(const schemas::decoded& d) {
+std::expected<projector::impl::cache_map::value_type*, std::error_code> projector::impl::load(
+    const schemas::decoded& d) {
   const std::string& root = d.meta.stream_id;
-  if (auto it = cache.find(root); it != cache.end()) return &it->second;
+  if (last != nullptr && last->first == root) return last;
+  if (auto it = cache.find(root); it != cache.end()) return last = &*it;
   conversation c;
   c.tenant = d.meta.tenant;
   if (log == nullptr) {
@@ -130,28 +144,36 @@ std::expected<conversation*, std::error_code> projector::impl::load(const schema
     c.written = index_entries(c.state);
     ++stats.rehydrations;
   }
-  return &cache.emplace(root, std::move(c)).first->second;
+  return last = &*cache.emplace(root, std::move(c)).first;
 }
 
 // Transcript messages and conversation events are not kept by the aggregate (only their count),
 // so they are written as they come, under the ordinal the fold gives them: writing one again
 // after a rehydration rewrites the same key with the same bytes.
 void projector::impl::stage_children(conversation& c, const domain::event& e) {
+  const auto child_key = [this](const std::string& id, std::uint32_t ordinal) {
+    key.assign(id).push_back('\0');  // keys::child_key, into a reused buffer
+    keys::append_u32_be(key, ordinal);
+  };
   if (const auto* t = std::get_if<domain::evt::transcript_message_added>(&e.body)) {
     const domain::segment* g = c.state.find(t->voice_call_id);
-    batch.put(model::transcripts, keys::child_key(g->id, g->transcript_messages),
-              transcript_record(*t, e.at_us));
+    child_key(g->id, g->transcript_messages);
+    record.clear();
+    append_transcript_record(record, *t, e.at_us);
+    batch.put(model::transcripts, key, record);
   } else if (const auto* v = std::get_if<domain::evt::conversation_event_recorded>(&e.body)) {
     const domain::segment* g = c.state.find(v->voice_call_id);
-    batch.put(model::conversation_events, keys::child_key(g->id, g->conversation_events),
-              conversation_event_record(*v, e.at_us));
+    child_key(g->id, g->conversation_events);
+    record.clear();
+    append_conversation_event_record(record, *v, e.at_us);
+    batch.put(model::conversation_events, key, record);
   }
 }
 
 std::error_code projector::impl::fold(schemas::decoded&& d) {
   auto c = load(d);
   if (!c) return c.error();
-  conversation& conv = **c;
+  conversation& conv = (*c)->second;
   // The log keeps stream versions gapless; anything else is a corrupt log or a projector bug.
   if (conv.state.version + 1 != d.meta.stream_version) return errc::corrupt;
   const domain::event e{d.meta.occurred_at_us, std::move(std::get<domain::event_body>(d.payload))};
@@ -159,7 +181,7 @@ std::error_code projector::impl::fold(schemas::decoded&& d) {
   stage_children(conv, e);
   if (!conv.touched) {
     conv.touched = true;
-    touched.push_back(d.meta.stream_id);
+    touched.push_back(*c);
   }
   ++stats.call_events;
   return {};
@@ -205,7 +227,7 @@ std::error_code projector::impl::apply(const kafka_event& e) {
   } else if (d->meta.stream_kind == "call" && d->payload.index() == 0) {
     auto c = load(*d);
     if (!c) return c.error();
-    if (d->meta.stream_version <= (*c)->state.version) {
+    if (d->meta.stream_version <= (*c)->second.state.version) {
       ++stats.duplicates;  // applied before this projector's memory (an earlier run)
     } else {
       const std::string root = d->meta.stream_id;
@@ -229,7 +251,7 @@ std::error_code projector::impl::apply(const kafka_event& e) {
 std::error_code projector::impl::apply(const eventlog::record& r) {
   if (log == nullptr) return errc::bad_options;
   if (r.position <= applied) return {};
-  auto d = schemas::decode(r.envelope);
+  auto d = schemas::decode_verified(r.envelope);  // the log verified it as it read it
   if (!d) return errc::corrupt;
   if (d->meta.stream_kind == "call" && d->payload.index() == 0) {
     if (auto ec = fold(std::move(*d))) return ec;
@@ -258,32 +280,58 @@ void projector::impl::stage_records(conversation& c) {
   index_entries(c.state, now);
   gone.clear();
   added.clear();
-  std::ranges::set_difference(c.written, now, std::back_inserter(gone));
-  std::ranges::set_difference(now, c.written, std::back_inserter(added));
-  for (const auto& e : gone) batch.del(e.which, e.key);
-  for (const auto& e : added) batch.put(e.which, e.key, e.value);
+  // Both sorted: one merge finds what went and what came (std::set_difference twice, without
+  // copying the entries).
+  for (auto w = c.written.cbegin(), n = now.cbegin(); w != c.written.cend() || n != now.cend();) {
+    if (n == now.cend() || (w != c.written.cend() && *w < *n)) {
+      gone.push_back(&*w++);
+    } else if (w == c.written.cend() || *n < *w) {
+      added.push_back(&*n++);
+    } else {
+      ++w;
+      ++n;
+    }
+  }
+  for (const auto* e : gone) batch.del(e->which, e->key);
+  for (const auto* e : added) batch.put(e->which, e->key, e->value);
   std::swap(c.written, now);
+  // `now` holds the entries written before (the next conversation's are filled into them); a
+  // new conversation had none: take the entries of an evicted one instead.
+  if (now.capacity() == 0 && !spare_entries.empty()) {
+    now = std::move(spare_entries.back());
+    spare_entries.pop_back();
+  }
   c.touched = false;
 }
 
+// Takes a conversation out of memory; its entries' strings are kept for reuse, the rest is
+// destroyed after the next write (see `evicted`).
+void projector::impl::retire(cache_map::iterator it) {
+  constexpr std::size_t spare_entries_max = 4096;
+  auto& written = it->second.written;
+  if (spare_entries.size() < spare_entries_max && written.capacity() != 0) {
+    spare_entries.push_back(std::move(written));
+  }
+  last = nullptr;
+  evicted.push_back(cache.extract(it));
+  ++stats.evictions;
+}
+
 void projector::impl::evict() {
+  // Which of the conversations just flushed are over, before any leaves memory (`touched`
+  // points into the cache).
+  ended.clear();
+  for (auto* c : touched) {
+    if (all_ended(c->second.state)) ended.push_back(c->first);
+  }
+  touched.clear();
   for (const auto& root : ended_prev) {
     auto it = cache.find(root);
-    if (it != cache.end() && all_ended(it->second.state)) {
-      cache.erase(it);
-      ++stats.evictions;
-    }
+    if (it != cache.end() && all_ended(it->second.state)) retire(it);
   }
-  ended_prev.clear();
-  for (const auto& root : touched) {
-    auto it = cache.find(root);
-    if (it != cache.end() && all_ended(it->second.state)) ended_prev.push_back(root);
-  }
+  std::swap(ended_prev, ended);
   // Over the bound: any conversation may go (all are flushed); it is folded again if needed.
-  for (auto it = cache.begin(); cache.size() > opts.conversations_max && it != cache.end();) {
-    it = cache.erase(it);
-    ++stats.evictions;
-  }
+  while (cache.size() > opts.conversations_max) retire(cache.begin());
 }
 
 // Waits for the write in flight, if any; its checkpoint is then durable (WAL, no sync).
@@ -303,7 +351,7 @@ std::error_code projector::impl::wait() {
 std::error_code projector::impl::flush(bool sync) {
   if (auto ec = wait()) return ec;
   if (touched.empty() && applied == flushed && !offsets_dirty) return {};
-  for (const auto& root : touched) stage_records(cache.at(root));
+  for (auto* c : touched) stage_records(c->second);
   if (offsets_dirty) {
     for (const auto& [tp, next] : offsets) {
       std::string v;
@@ -314,12 +362,15 @@ std::error_code projector::impl::flush(bool sync) {
   }
   batch.swap(in_flight);
   writing_position = applied;
-  writing = std::async(std::launch::async,
-                       [this, position = applied] { return st.write(in_flight, position); });
+  evicted_in_flight.swap(evicted);  // empty: wait() cleared it
+  writing = std::async(std::launch::async, [this, position = applied] {
+    auto ec = st.write(in_flight, position);
+    evicted_in_flight.clear();
+    return ec;
+  });
   ++stats.flushes;
   pending = 0;
   evict();
-  touched.clear();
   return sync ? wait() : std::error_code{};
 }
 
@@ -363,15 +414,19 @@ std::expected<std::uint64_t, std::error_code> projector::catch_up(std::uint64_t 
   const std::uint64_t target = std::min(until, p.log->committed_position());
   while (p.applied < target) {
     const std::size_t n = std::min<std::uint64_t>(p.opts.read_events, target - p.applied);
-    auto records = p.log->read_from(p.applied + 1, n);
-    if (!records) return std::unexpected(records.error());
-    if (records->empty()) break;
-    for (const auto& r : *records) {
-      if (r.position > target) break;
-      if (auto ec = p.apply(r)) return std::unexpected(ec);
-    }
+    // Visited in place: the log refills one record per event, nothing is copied into a vector.
+    std::error_code failed;
+    auto visited = p.log->visit_from(p.applied + 1, n, [&](const eventlog::record& r) {
+      if (r.position > target) return false;
+      failed = p.apply(r);
+      return !failed;
+    });
+    if (failed) return std::unexpected(failed);
+    if (!visited) return std::unexpected(visited.error());
+    if (*visited == 0) break;
   }
   if (auto ec = p.flush(/*sync=*/true)) return std::unexpected(ec);
+  if (auto ec = p.st.flush()) return std::unexpected(ec);  // a bulk build is durable from here
   return p.applied;
 }
 
@@ -404,7 +459,7 @@ std::expected<std::uint64_t, std::error_code> rebuild(eventlog::log& log,
   if (std::filesystem::exists(scratch_dir + "/CURRENT", fs_ec)) {
     return std::unexpected(make_error_code(errc::not_empty));
   }
-  auto st = store::open({scratch_dir, open_mode::read_write});
+  auto st = store::open({scratch_dir, open_mode::read_write, /*bulk_build=*/true});
   if (!st) return std::unexpected(st.error());
   projector p(log, **st, std::move(opts));
   return p.catch_up(until);

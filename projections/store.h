@@ -12,6 +12,15 @@
 //   writer. `write` is for the single writer (projections::projector).
 // - Errors are std::error_code values of projections::errc; nothing throws across this header.
 //   An I/O error is also logged on stderr as one JSON line with RocksDB's message.
+// - Bulk build (`store_options::bulk_build`, used by projections::rebuild on a fresh store):
+//   writes skip RocksDB's WAL and land in append-only memtables sorted when they are flushed,
+//   and every column family is flushed together (RocksDB's atomic_flush). Each WriteBatch still
+//   holds the data with its checkpoint, and a flush writes whole batches of every family at
+//   once, so what a kill -9 leaves is the last flush: the models and the checkpoint still agree,
+//   only the progress since that flush is lost (the projector folds it again from the log).
+//   Writes are durable once `flush()` returns (the projector calls it at the end of a catch-up)
+//   or the store is closed. Not for a store that is read while it is written (the memtables are
+//   not sorted for reads) nor for the live projector, whose flushes must be durable at once.
 //
 // Keys and values of each model are described in projections/README.md.
 
@@ -71,6 +80,7 @@ enum class open_mode { read_write, read_only };
 struct store_options {
   std::string dir;  // created if missing (read_write only)
   open_mode mode = open_mode::read_write;
+  bool bulk_build = false;  // read_write only: see "Bulk build" above
 };
 
 // `<data_dir>/projections`: where the engine and the CLI keep the store by default.
@@ -81,7 +91,8 @@ class store;
 // Staged writes for one `store::write`. Owned by one thread. Operations are kept in an arena
 // and handed to RocksDB at `store::write` sorted by key within each column family, each key once
 // (the last operation on it wins, as if applied in order): a memtable takes sorted keys much
-// faster than scattered ones, and a key staged twice in one flush is written once.
+// faster than scattered ones, and a key staged twice in one flush is written once. A bulk
+// build's memtables sort at flush time, so there they go in staging order.
 class write_batch {
  public:
   explicit write_batch(const store& s);
@@ -141,6 +152,7 @@ class store {
   // `write` or the last `refresh`.
   std::uint64_t checkpoint() const { return checkpoint_; }
   bool read_only() const { return read_only_; }
+  bool bulk_build() const { return bulk_build_; }
   const std::string& dir() const { return dir_; }
 
   // Read-only: catches up with the primary (its WAL included). A no-op read-write.
@@ -161,6 +173,10 @@ class store {
   // Writes `batch` and the checkpoint atomically, then clears `batch`.
   // REQUIRES: read-write; `checkpoint` >= checkpoint() (positions only grow).
   std::error_code write(write_batch& batch, std::uint64_t checkpoint);
+  // Writes every column family's memtable to table files, all at once: a bulk-build store's
+  // writes are durable after it. A no-op for a store written with the WAL (its writes already
+  // are) and for a read-only one.
+  std::error_code flush();
 
  private:
   friend class write_batch;
@@ -171,6 +187,7 @@ class store {
   std::unique_ptr<impl> impl_;
   std::string dir_;
   bool read_only_ = false;
+  bool bulk_build_ = false;
   std::uint64_t checkpoint_ = 0;
 };
 

@@ -29,9 +29,15 @@ void append_voice_call_record(std::string& out, const domain::call_state& conv,
 std::string voice_call_record(const domain::call_state& conv, const domain::segment& seg,
                               std::string_view call_center);
 
-// A transcript message / conversation event as stored in their models.
+// A transcript message / conversation event as stored in their models (the append_ forms add
+// the bytes to `out`, so a caller can reuse one buffer).
 std::string transcript_record(const domain::evt::transcript_message_added& e, std::int64_t at_us);
 std::string conversation_event_record(const domain::evt::conversation_event_recorded& e,
+                                      std::int64_t at_us);
+void append_transcript_record(std::string& out, const domain::evt::transcript_message_added& e,
+                              std::int64_t at_us);
+void append_conversation_event_record(std::string& out,
+                                      const domain::evt::conversation_event_recorded& e,
                                       std::int64_t at_us);
 
 // One key of an index model (chains, segment_roots, by_*) with its value.
@@ -41,7 +47,8 @@ struct index_entry {
   friend auto operator<=>(const index_entry&, const index_entry&) = default;
 };
 
-// Every index entry of every segment of `conv`, sorted, into `out` (cleared first).
+// Every index entry of every segment of `conv`, sorted, into `out` (replacing what it held; its
+// elements' strings are reused, so a caller that keeps `out` allocates nothing once warm).
 void index_entries(const domain::call_state& conv, std::vector<index_entry>& out);
 std::vector<index_entry> index_entries(const domain::call_state& conv);
 

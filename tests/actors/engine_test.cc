@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/engine.h"
+#include "actors/stream_actors.h"
 #include "eventlog/log.h"
 #include "schemas/codec.h"
 #include "tools/demo.h"
@@ -44,8 +45,12 @@ class EngineTest : public ::testing::Test {
   }
   // An inbound call answered by alice.
   void connected_call(const std::string& id) {
-    ASSERT_EQ(run(cmd::create_call{id, domain::call_type::inbound,
-                                   domain::initiation_method::inbound, {}, "+15550001", "+1800",
+    ASSERT_EQ(run(cmd::create_call{id,
+                                   domain::call_type::inbound,
+                                   domain::initiation_method::inbound,
+                                   {},
+                                   "+15550001",
+                                   "+1800",
                                    "General"})
                   .status,
               outcome::accepted);
@@ -59,8 +64,8 @@ class EngineTest : public ::testing::Test {
 
 TEST_F(EngineTest, AcceptedCommandAppendsItsEventsBeforeTheReply) {
   const auto before = engine_->log().committed_position();
-  auto r = run(cmd::create_call{"c1", domain::call_type::inbound,
-                                domain::initiation_method::inbound, {}, "+15550001"});
+  auto r = run(cmd::create_call{
+      "c1", domain::call_type::inbound, domain::initiation_method::inbound, {}, "+15550001"});
   ASSERT_EQ(r.status, outcome::accepted) << r.detail;
   EXPECT_EQ(r.events, 2u);
   EXPECT_EQ(r.stream_version, 2u);
@@ -86,8 +91,8 @@ TEST_F(EngineTest, ACommandBufferThatFailsVerificationIsRejectedAndAppendsNothin
   EXPECT_NE(garbage.detail.find("failed verification"), std::string::npos);
   std::string valid = schemas::encode_command(
       {"cmd-1", 0, "acme_support", "telephony", 0},
-      cmd::create_call{"c1", domain::call_type::inbound, domain::initiation_method::inbound, {},
-                       "+15550001"});
+      cmd::create_call{
+          "c1", domain::call_type::inbound, domain::initiation_method::inbound, {}, "+15550001"});
   std::string truncated = valid.substr(0, valid.size() / 2);
   EXPECT_EQ(engine_->execute_encoded(truncated).status, outcome::rejected);
   EXPECT_EQ(engine_->log().committed_position(), before);
@@ -214,8 +219,7 @@ TEST_F(EngineTest, AgentStateIsRecoveredAfterARestart) {
   using namespace domain::agent_cmd;
   ASSERT_EQ(engine_->execute(to_agent("bob", set_presence{domain::presence::available})).status,
             outcome::accepted);
-  ASSERT_EQ(engine_->execute(to_agent("bob", reserve_offer{"o1", "c1"})).status,
-            outcome::accepted);
+  ASSERT_EQ(engine_->execute(to_agent("bob", reserve_offer{"o1", "c1"})).status, outcome::accepted);
   engine_.reset();
   start();
   auto again = engine_->execute(to_agent("bob", reserve_offer{"o2", "c2"}));
@@ -223,19 +227,59 @@ TEST_F(EngineTest, AgentStateIsRecoveredAfterARestart) {
   EXPECT_EQ(engine_->execute(to_agent("bob", accept_offer{"o1"})).status, outcome::accepted);
 }
 
-TEST_F(EngineTest, ARequestWithEventsGetsTheEnvelopesItAppended) {
+TEST_F(EngineTest, ARequestWithEventsGetsTheEventsTheLogHolds) {
   using namespace domain::agent_cmd;
   auto req = to_agent("carol", set_presence{domain::presence::available});
   req.with_events = true;
   auto r = engine_->execute(std::move(req));
   ASSERT_EQ(r.status, outcome::accepted) << r.detail;
-  ASSERT_EQ(r.envelopes.size(), r.events);
-  auto d = schemas::decode(r.envelopes.front());
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->meta.stream_id, "carol");
-  EXPECT_TRUE(std::holds_alternative<domain::agent_event_body>(d->payload));
+  EXPECT_EQ(r.stream_id, "carol");
+  ASSERT_EQ(r.agent_events.size(), r.events);
+  EXPECT_TRUE(r.call_events.empty());
+  EXPECT_TRUE(r.queue_events.empty());
+  // The events as decided are the events of the envelopes appended.
+  auto records = engine_->log().read_stream("agent/carol");
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->size(), r.agent_events.size());
+  domain::agent_state from_reply, from_log;
+  for (std::size_t i = 0; i < records->size(); ++i) {
+    auto d = schemas::decode((*records)[i].envelope);
+    ASSERT_TRUE(d);
+    const auto logged = schemas::to_agent_event(*d);
+    EXPECT_EQ(logged.at_us, r.agent_events[i].at_us);
+    EXPECT_EQ(domain::event_type_name(logged.body),
+              domain::event_type_name(r.agent_events[i].body));
+    domain::evolve(from_log, logged);
+    domain::evolve(from_reply, r.agent_events[i]);
+  }
+  EXPECT_EQ(from_reply, from_log);
   auto plain = engine_->execute(to_agent("carol", set_presence{domain::presence::offline}));
-  EXPECT_TRUE(plain.envelopes.empty());
+  EXPECT_TRUE(plain.agent_events.empty());
+}
+
+// The routing actor addresses an agent's actor directly once it answered (routing_actor.h).
+TEST_F(EngineTest, AReplyComesFromTheAggregatesActorWhichTakesTheNextCommandDirectly) {
+  using namespace domain::agent_cmd;
+  caf::scoped_actor self{engine_->system()};
+  caf::strong_actor_ptr sender;
+  self->request(engine_->router(), std::chrono::seconds(10), command_atom::value,
+                to_agent("carol", set_presence{domain::presence::available}))
+      .receive(
+          [&](const command_result& r) {
+            EXPECT_EQ(r.status, outcome::accepted) << r.detail;
+            sender = self->current_sender();
+          },
+          [](const caf::error& e) { FAIL() << caf::to_string(e); });
+  ASSERT_TRUE(sender);
+  EXPECT_NE(sender, caf::actor_cast<caf::strong_actor_ptr>(engine_->router()));
+  command_result again{outcome::failed};
+  self->request(caf::actor_cast<agent_actor>(sender), std::chrono::seconds(10), command_atom::value,
+                to_agent("carol", set_presence{domain::presence::away, "lunch"}))
+      .receive([&](const command_result& r) { again = r; },
+               [](const caf::error& e) { FAIL() << caf::to_string(e); });
+  EXPECT_EQ(again.status, outcome::accepted) << again.detail;
+  EXPECT_EQ(again.stream_version, 2u);
+  EXPECT_EQ(engine_->log().stream_version("agent/carol"), 2u);
 }
 
 TEST_F(EngineTest, CommandsForUnknownAgentsAndQueuesAreRefused) {
@@ -247,8 +291,8 @@ TEST_F(EngineTest, CommandsForUnknownAgentsAndQueuesAreRefused) {
 }
 
 TEST_F(EngineTest, TheQueueActorKeepsItsWaitingItems) {
-  queue_request q{new_id(0), 0, {}, "test", domain::queue_cmd::enqueue{"p1", "c1", 5}, {},
-                  "Billing"};
+  queue_request q{new_id(0), 0,        {}, "test", domain::queue_cmd::enqueue{"p1", "c1", 5},
+                  {},        "Billing"};
   auto r = engine_->execute(q);
   ASSERT_EQ(r.status, outcome::accepted) << r.detail;
   EXPECT_EQ(engine_->log().stream_version("queue/Billing"), r.stream_version);

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/engine.h"
+#include "actors/stream_actors.h"
 #include "eventlog/log.h"
 #include "schemas/codec.h"
 
@@ -216,6 +217,43 @@ TEST_F(RoutingActorTest, RingTimeoutFollowsTheInjectedClockNotRealTime) {
   advance(std::chrono::milliseconds(1));  // 20 s of virtual time, a moment of real time
   EXPECT_TRUE(eventually("agent/bob", "offer_timed_out"));
   EXPECT_TRUE(eventually("call/i1", "call_ended"));
+}
+
+// The routing actor sends an agent's commands to the actor that answered the last one. When
+// that actor stopped (crash-only, after a failed append), the command goes again through the
+// router, which activates the agent anew from the log.
+TEST_F(RoutingActorTest, ACommandForAnAgentWhoseActorStoppedGoesThroughTheRouter) {
+  start();
+  set_presence("bob", presence::available);  // the routing actor now knows bob's actor
+  caf::scoped_actor self{engine_->system()};
+  caf::strong_actor_ptr bob;
+  agent_request probe;
+  probe.command_id = new_id(engine_->now_us());
+  probe.principal = probe.target = "bob";
+  probe.body = domain::agent_cmd::set_presence{presence::available, {}};
+  self->request(engine_->router(), std::chrono::seconds(10), command_atom::value, probe)
+      .receive([&](const command_result&) { bob = self->current_sender(); },
+               [](const caf::error&) {});
+  ASSERT_TRUE(bob);
+  auto passivated = [&] {
+    router_stats stats;
+    self->request(engine_->router(), std::chrono::seconds(1), stats_atom::value)
+        .receive([&](const router_stats& s) { stats = s; }, [](const caf::error&) {});
+    return stats.passivated;
+  };
+  const auto before = passivated();
+  self->monitor(bob);
+  caf::anon_send(caf::actor_cast<agent_actor>(bob), committed_atom::value, append_failed{1});
+  self->receive([](const caf::down_msg&) {});
+  for (int i = 0; i < 100 && passivated() == before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(passivated(), before);
+  auto r = call("i1", "alice", "bob");
+  ASSERT_EQ(r.outcome, route_outcome::ringing) << render(r);
+  auto a = console(true, "bob", r.offer_id);
+  ASSERT_EQ(a.status, outcome::accepted) << a.detail;
+  EXPECT_TRUE(eventually("call/i1", "call_answered"));
 }
 
 TEST_F(RoutingActorTest, RestartKeepsPresenceAndWaitingCalls) {
