@@ -63,14 +63,16 @@ offset<fb::CancelConsult> to_fb(builder& b, const cmd::cancel_consult& c) {
 }
 offset<fb::CompleteWarmTransfer> to_fb(builder& b, const cmd::complete_warm_transfer& c) {
   return fb::CreateCompleteWarmTransfer(b, str(b, c.voice_call_id), str(b, c.consult_call_id),
-                                        str(b, c.new_segment_id));
+                                        str(b, c.new_segment_id), str(b, c.acting_agent));
 }
 offset<fb::BlindTransfer> to_fb(builder& b, const cmd::blind_transfer& c) {
   return fb::CreateBlindTransfer(b, str(b, c.voice_call_id), str(b, c.new_segment_id),
-                                 str(b, c.target_agent), str(b, c.target_queue));
+                                 str(b, c.target_agent), str(b, c.target_queue),
+                                 str(b, c.acting_agent));
 }
 offset<fb::MergeConference> to_fb(builder& b, const cmd::merge_conference& c) {
-  return fb::CreateMergeConference(b, str(b, c.voice_call_id), str(b, c.consult_call_id));
+  return fb::CreateMergeConference(b, str(b, c.voice_call_id), str(b, c.consult_call_id),
+                                   str(b, c.acting_agent));
 }
 offset<fb::JoinSupervisor> to_fb(builder& b, const cmd::join_supervisor& c) {
   return fb::CreateJoinSupervisor(b, str(b, c.voice_call_id), str(b, c.session_id),
@@ -78,13 +80,13 @@ offset<fb::JoinSupervisor> to_fb(builder& b, const cmd::join_supervisor& c) {
 }
 offset<fb::ChangeSupervisorMode> to_fb(builder& b, const cmd::change_supervisor_mode& c) {
   return fb::CreateChangeSupervisorMode(b, str(b, c.session_id), to_fb(c.mode),
-                                        str(b, c.coached_agent));
+                                        str(b, c.coached_agent), str(b, c.supervisor_id));
 }
 offset<fb::LeaveSupervisor> to_fb(builder& b, const cmd::leave_supervisor& c) {
-  return fb::CreateLeaveSupervisor(b, str(b, c.session_id));
+  return fb::CreateLeaveSupervisor(b, str(b, c.session_id), str(b, c.supervisor_id));
 }
 offset<fb::EndCall> to_fb(builder& b, const cmd::end_call& c) {
-  return fb::CreateEndCall(b, str(b, c.voice_call_id), str(b, c.reason));
+  return fb::CreateEndCall(b, str(b, c.voice_call_id), str(b, c.reason), str(b, c.acting_agent));
 }
 offset<fb::WrapUp> to_fb(builder& b, const cmd::wrap_up& c) {
   return fb::CreateWrapUp(b, str(b, c.voice_call_id), str(b, c.agent_id),
@@ -172,16 +174,18 @@ cmd::cancel_consult from_fb(const fb::CancelConsult& t, reader&) {
   return {str(t.consult_call_id())};
 }
 cmd::complete_warm_transfer from_fb(const fb::CompleteWarmTransfer& t, reader&) {
-  return {str(t.voice_call_id()), str(t.consult_call_id()), str(t.new_segment_id())};
+  return {str(t.voice_call_id()), str(t.consult_call_id()), str(t.new_segment_id()),
+          str(t.acting_agent())};
 }
 cmd::blind_transfer from_fb(const fb::BlindTransfer& t, reader&) {
   return {.voice_call_id = str(t.voice_call_id()),
           .new_segment_id = str(t.new_segment_id()),
           .target_agent = str(t.target_agent()),
-          .target_queue = str(t.target_queue())};
+          .target_queue = str(t.target_queue()),
+          .acting_agent = str(t.acting_agent())};
 }
 cmd::merge_conference from_fb(const fb::MergeConference& t, reader&) {
-  return {str(t.voice_call_id()), str(t.consult_call_id())};
+  return {str(t.voice_call_id()), str(t.consult_call_id()), str(t.acting_agent())};
 }
 cmd::join_supervisor from_fb(const fb::JoinSupervisor& t, reader& r) {
   return {.voice_call_id = str(t.voice_call_id()),
@@ -193,13 +197,14 @@ cmd::join_supervisor from_fb(const fb::JoinSupervisor& t, reader& r) {
 cmd::change_supervisor_mode from_fb(const fb::ChangeSupervisorMode& t, reader& r) {
   return {.session_id = str(t.session_id()),
           .mode = from_fb(t.mode(), r),
-          .coached_agent = str(t.coached_agent())};
+          .coached_agent = str(t.coached_agent()),
+          .supervisor_id = str(t.supervisor_id())};
 }
 cmd::leave_supervisor from_fb(const fb::LeaveSupervisor& t, reader&) {
-  return {str(t.session_id())};
+  return {str(t.session_id()), str(t.supervisor_id())};
 }
 cmd::end_call from_fb(const fb::EndCall& t, reader&) {
-  return {str(t.voice_call_id()), str(t.reason())};
+  return {str(t.voice_call_id()), str(t.reason()), str(t.acting_agent())};
 }
 cmd::wrap_up from_fb(const fb::WrapUp& t, reader&) {
   return {.voice_call_id = str(t.voice_call_id()),

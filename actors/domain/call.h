@@ -92,15 +92,19 @@ struct start_consult {
 };
 struct complete_consult { std::string consult_call_id; };  // the specialist advised and dropped
 struct cancel_consult { std::string consult_call_id; };
+// `acting_agent` (transfers, merge, end): the agent who asks, who must be on the segment; empty
+// when the engine or the telephony integration acts (routing timeouts, a carrier hangup).
 struct complete_warm_transfer {
   std::string voice_call_id, consult_call_id;
   std::string new_segment_id;  // the target's segment, previous_call_id = voice_call_id
+  std::string acting_agent;
 };
 struct blind_transfer {
   std::string voice_call_id, new_segment_id;
   std::string target_agent, target_queue;  // exactly one
+  std::string acting_agent;
 };
-struct merge_conference { std::string voice_call_id, consult_call_id; };
+struct merge_conference { std::string voice_call_id, consult_call_id, acting_agent; };
 struct join_supervisor {
   std::string voice_call_id;  // the supervised segment
   std::string session_id;     // new Internal record, parent = voice_call_id
@@ -108,13 +112,16 @@ struct join_supervisor {
   supervise_mode mode = supervise_mode::monitor;
   std::string coached_agent;  // whisper: the agent who hears; default the segment's owner
 };
+// `supervisor_id` (change, leave): the supervisor who asks, who must own the session; empty when
+// the engine or an admin acts.
 struct change_supervisor_mode {
   std::string session_id;
   supervise_mode mode = supervise_mode::monitor;
   std::string coached_agent;
+  std::string supervisor_id;
 };
-struct leave_supervisor { std::string session_id; };
-struct end_call { std::string voice_call_id, reason; };
+struct leave_supervisor { std::string session_id, supervisor_id; };
+struct end_call { std::string voice_call_id, reason, acting_agent; };
 struct wrap_up { std::string voice_call_id, agent_id, disposition_code, notes; };
 struct add_transcript {
   std::string voice_call_id, message_id, speaker, sender_type;  // sender: Agent, EndUser, ...

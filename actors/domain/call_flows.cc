@@ -36,6 +36,22 @@ std::expected<const segment*, rejection> find_session(const call_state& s, std::
   return x;
 }
 
+// The agent who asks for a transfer, a merge or the end of a segment must be on it; an empty
+// `acting_agent` is the engine or the telephony integration.
+std::expected<void, rejection> check_acting_agent(const segment& g, const std::string& agent) {
+  if (agent.empty()) return {};
+  if (auto p = find_present(g, agent); !p) return std::unexpected(p.error());
+  return {};
+}
+
+// A supervisor changes or leaves only their own session; an empty `supervisor_id` is the engine
+// or an admin.
+std::expected<void, rejection> check_session_owner(const segment& x, const std::string& sup) {
+  if (sup.empty() || x.supervisor_id == sup) return {};
+  return reject(errc::not_session_owner,
+                fmt::format("session {} belongs to {}, not {}", x.id, x.supervisor_id, sup));
+}
+
 // The agent a consult rang (and who answered it).
 const std::string& consult_target(const segment& k) { return k.to; }
 
@@ -123,6 +139,9 @@ decision decide_warm_transfer(const call_state& s, const cmd::complete_warm_tran
   }
   auto pair = connected_consult(s, c.voice_call_id, c.consult_call_id);
   if (!pair) return fail(pair);
+  if (auto ok = check_acting_agent(*pair->call, c.acting_agent); !ok) {
+    return std::unexpected(ok.error());
+  }
   if (pair->call->kind != segment_kind::customer) {
     return reject(errc::wrong_segment_kind, "only a customer call can be transferred");
   }
@@ -145,6 +164,7 @@ decision decide_blind_transfer(const call_state& s, const cmd::blind_transfer& c
   }
   auto seg = find_connected(s, c.voice_call_id);
   if (!seg) return fail(seg);
+  if (auto ok = check_acting_agent(**seg, c.acting_agent); !ok) return std::unexpected(ok.error());
   if ((*seg)->kind != segment_kind::customer) {
     return reject(errc::wrong_segment_kind, "only a customer call can be transferred");
   }
@@ -181,6 +201,9 @@ decision decide_merge(const call_state& s, const cmd::merge_conference& c,
   }
   auto pair = connected_consult(s, c.voice_call_id, c.consult_call_id);
   if (!pair) return fail(pair);
+  if (auto ok = check_acting_agent(*pair->call, c.acting_agent); !ok) {
+    return std::unexpected(ok.error());
+  }
   if (present_count(*pair->call) >= participants_per_segment_max) {
     return reject(errc::limit_exceeded, "the voice call has its maximum of participants");
   }
@@ -257,6 +280,7 @@ decision decide_change_mode(const call_state& s, const cmd::change_supervisor_mo
                             const decide_context& ctx) {
   auto x = find_session(s, c.session_id);
   if (!x) return fail(x);
+  if (auto ok = check_session_owner(**x, c.supervisor_id); !ok) return std::unexpected(ok.error());
   if (!(*x)->active()) {
     return reject(errc::call_ended, fmt::format("session {} has ended", c.session_id));
   }
@@ -277,6 +301,7 @@ decision decide_leave_supervisor(const call_state& s, const cmd::leave_superviso
                                  const decide_context& ctx) {
   auto x = find_session(s, c.session_id);
   if (!x) return fail(x);
+  if (auto ok = check_session_owner(**x, c.supervisor_id); !ok) return std::unexpected(ok.error());
   if (!(*x)->active()) return events{};
   return events{{ctx.now_us, evt::supervisor_left{c.session_id}}};
 }
@@ -288,6 +313,7 @@ decision decide_end(const call_state& s, const cmd::end_call& c, const decide_co
     return std::unexpected(ok.error());
   }
   if (!(*seg)->active()) return events{};
+  if (auto ok = check_acting_agent(**seg, c.acting_agent); !ok) return std::unexpected(ok.error());
   emitter emit{ctx.now_us, {}};
   close_children(s, c.voice_call_id, {}, emit);
   emit(evt::call_ended{c.voice_call_id, c.reason.empty() ? std::string("hangup") : c.reason});

@@ -40,6 +40,7 @@ std::string_view rule_name(errc code) {
     case errc::offer_in_progress: return "offer_in_progress";
     case errc::overflow_not_due: return "overflow_not_due";
     case errc::no_route: return "no_route";
+    case errc::not_session_owner: return "not_session_owner";
   }
   return "unknown_rule";
 }

@@ -47,6 +47,7 @@ enum class errc : std::uint16_t {
   offer_in_progress = 33,      // the item is ringing an agent: resolve that offer first
   overflow_not_due = 34,       // overflow before the configured wait, or none configured
   no_route = 35,               // no channel, flow or queue to route the call to
+  not_session_owner = 36,      // a supervisor changes or leaves another supervisor's session
 };
 
 // The stable snake_case rule name, e.g. "supervisor_not_granted".

@@ -437,10 +437,10 @@ void post_transfer(const context_ptr& ctx, http::request& req, http::responder& 
   const std::string segment = actors::new_id(ctx->options.engine->now_us());
   domain::command_body c;
   if (!consult.empty()) {
-    c = cmd::complete_warm_transfer{id, consult, segment};
+    c = cmd::complete_warm_transfer{id, consult, segment, req.auth.subject};
   } else {
     const call_target t = parse_target(*ctx, body, "target");
-    c = cmd::blind_transfer{id, segment, t.agent, t.queue};
+    c = cmd::blind_transfer{id, segment, t.agent, t.queue, req.auth.subject};
   }
   const char* kind = consult.empty() ? "blind" : "warm";
   submit_command(
@@ -456,7 +456,7 @@ void post_conference(const context_ptr& ctx, http::request& req, http::responder
   const json body = json_body(req);
   const std::string id = path_param(req);
   const std::string consult = required_string(body, "consult_call_id");
-  submit_command(ctx, req, respond, cmd::merge_conference{id, consult},
+  submit_command(ctx, req, respond, cmd::merge_conference{id, consult, req.auth.subject},
                  [id, consult](const actors::command_result&) {
                    return json{{"voice_call_id", id}, {"merged_consult_call_id", consult}};
                  });
@@ -474,7 +474,9 @@ void post_wrap_up(const context_ptr& ctx, http::request& req, http::responder& r
                  });
 }
 
-// hold, resume, mute, unmute, leave, hangup: the subject on voice call {id}.
+// hold, resume, mute, unmute, leave, hangup: the subject on voice call {id}. Transfers, merges
+// and hangups name the subject as the acting agent, whom the domain requires on the segment
+// (rule participant_not_found otherwise).
 using participant_command = domain::command_body (*)(std::string id, std::string subject);
 
 void participant_action(const context_ptr& ctx, http::request& req, http::responder& respond,
@@ -564,8 +566,8 @@ void add_agent_routes(http::router& r, const context_ptr& ctx) {
          return cmd::leave{std::move(id), std::move(who)};
        }},
       {"hangup",
-       [](std::string id, std::string) -> domain::command_body {
-         return cmd::end_call{std::move(id), "hangup"};
+       [](std::string id, std::string who) -> domain::command_body {
+         return cmd::end_call{std::move(id), "hangup", std::move(who)};
        }},
   };
   for (const auto& [action, make] : actions) {

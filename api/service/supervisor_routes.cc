@@ -10,7 +10,8 @@
 //
 // PATCH and DELETE find the caller's session on that call: the body's session_id, else the one
 // this process opened (context::sessions), else the read models (an open supervision session of
-// the caller whose parent is the call).
+// the caller whose parent is the call). A session_id of another supervisor's session is refused
+// by the domain (rule not_session_owner, 422).
 #include <optional>
 
 #include <fmt/format.h>
@@ -118,6 +119,7 @@ void change_mode(const context_ptr& ctx, http::request& req, http::responder& re
   c.mode = parse_mode(body);
   c.coached_agent = optional_string(body, "coached_agent");
   c.session_id = find_session(*ctx, req, body);
+  c.supervisor_id = req.auth.subject;  // only their own session (rule not_session_owner)
   const std::string mode(domain::to_string(c.mode));
   submit_command(ctx, req, respond, c, [c, mode](const actors::command_result&) {
     return json{{"session_id", c.session_id}, {"mode", mode}, {"coached_agent", c.coached_agent}};
@@ -129,7 +131,7 @@ void leave(const context_ptr& ctx, http::request& req, http::responder& respond)
   const json body = json_body(req);
   const std::string session = find_session(*ctx, req, body);
   const std::string key = session_key(path_param(req), req.auth.subject);
-  submit_command(ctx, req, respond, cmd::leave_supervisor{session},
+  submit_command(ctx, req, respond, cmd::leave_supervisor{session, req.auth.subject},
                  [ctx, key, session](const actors::command_result&) {
                    forget_session(*ctx, key);
                    return json{{"session_id", session}, {"left", true}};

@@ -279,6 +279,40 @@ TEST_F(AgentApi, HangUpThenWrapUp) {
   EXPECT_EQ(w.count("call/" + call, "wrap_up_recorded"), 1u);
 }
 
+TEST_F(AgentApi, AnAgentNotOnTheCallCannotHangUpTransferOrMergeIt) {
+  const std::string call = w.connected_customer_call("alice");
+  w.set_presence("mallory", "available");
+  auto r =
+      as("alice", "POST", "/v1/calls/" + call + "/consult", {{"target", {{"agent", "mallory"}}}});
+  ASSERT_EQ(r.status, 201) << render(r);
+  const std::string consult = r.body["consult_call_id"];
+  ASSERT_EQ(as("mallory", "POST", "/v1/offers/" + r.body["offer_id"].get<std::string>() + "/accept")
+                .status,
+            200);
+  ASSERT_TRUE(w.eventually([&] { return w.count("call/" + call, "call_answered") == 2; }));
+  for (const auto& [action, body] :
+       std::vector<std::pair<std::string, json>>{{"hangup", nullptr},
+                                                 {"transfer", {{"target", {{"queue", "Billing"}}}}},
+                                                 {"transfer", {{"consult_call_id", consult}}},
+                                                 {"conference", {{"consult_call_id", consult}}}}) {
+    r = as("bob", "POST", "/v1/calls/" + call + "/" + action, body);
+    EXPECT_EQ(r.status, 422) << action << ": " << render(r);
+    EXPECT_EQ(r.body["rule"], "participant_not_found") << action;
+  }
+  // Mallory is on the consult, not on the customer's call.
+  r = as("mallory", "POST", "/v1/calls/" + call + "/hangup");
+  EXPECT_EQ(r.body["rule"], "participant_not_found") << render(r);
+  EXPECT_EQ(w.count("call/" + call, "call_ended"), 0u);
+  EXPECT_EQ(w.count("call/" + call, "blind_transferred"), 0u);
+  EXPECT_EQ(w.count("call/" + call, "warm_transfer_completed"), 0u);
+  EXPECT_EQ(w.count("call/" + call, "conference_merged"), 0u);
+  r = as("alice", "POST", "/v1/calls/" + call + "/conference", {{"consult_call_id", consult}});
+  ASSERT_EQ(r.status, 200) << render(r);
+  r = as("alice", "POST", "/v1/calls/" + call + "/hangup");
+  ASSERT_EQ(r.status, 200) << render(r);
+  EXPECT_EQ(w.count("call/" + call, "call_ended"), 1u);
+}
+
 TEST_F(AgentApi, LeaveTakesTheCallerOffTheCall) {
   const std::string call = w.connected_customer_call("alice");
   const auto r = as("alice", "POST", "/v1/calls/" + call + "/leave");

@@ -40,6 +40,22 @@ TEST_F(SupervisorApi, MonitorThenWhisperThenBargeThenLeave) {
   EXPECT_EQ(w.count("call/" + call, "supervisor_left"), 1u);
 }
 
+TEST_F(SupervisorApi, ASupervisorCannotChangeOrLeaveAnotherSupervisorsSession) {
+  const std::string call = w.connected_customer_call("alice");
+  const std::string path = "/v1/calls/" + call + "/supervise";
+  auto r = as("peggy", "POST", path, {{"mode", "monitor"}});
+  ASSERT_EQ(r.status, 201) << render(r);
+  const std::string session = r.body["session_id"];
+  r = as("quentin", "PATCH", path, {{"mode", "monitor"}, {"session_id", session}});
+  EXPECT_EQ(r.status, 422) << render(r);
+  EXPECT_EQ(r.body["rule"], "not_session_owner");
+  r = as("quentin", "DELETE", path, {{"session_id", session}});
+  EXPECT_EQ(r.status, 422) << render(r);
+  EXPECT_EQ(r.body["rule"], "not_session_owner");
+  EXPECT_EQ(w.count("call/" + call, "supervisor_left"), 0u);
+  EXPECT_EQ(as("peggy", "DELETE", path, {{"session_id", session}}).status, 200);
+}
+
 TEST_F(SupervisorApi, AModeWithoutItsGrantIsRefusedNamingTheRule) {
   const std::string call = w.connected_customer_call("alice");
   const std::string path = "/v1/calls/" + call + "/supervise";

@@ -331,6 +331,48 @@ TEST(Conference, NeedsAConnectedConsultOfThatCall) {
   EXPECT_EQ(f.rule(cmd::merge_conference{"C", "K"}), "consult_not_connected");
 }
 
+// The acting agent ------------------------------------------------------------------------------
+
+// An agent acts only on a segment they are on; the engine and the integration (no acting agent)
+// act on any.
+TEST(ActingAgent, TransfersMergesAndHangupsNeedTheAgentOnTheSegment) {
+  call_fixture f;
+  f.inbound("C", "alice");
+  f.consult("C", "K", "alice", "bob");
+  EXPECT_EQ(f.rule(cmd::complete_warm_transfer{"C", "K", "D", "mallory"}), "participant_not_found");
+  EXPECT_EQ(f.rule(cmd::complete_warm_transfer{"C", "K", "D", "bob"}), "participant_not_found");
+  EXPECT_EQ(f.rule(cmd::merge_conference{"C", "K", "mallory"}), "participant_not_found");
+  EXPECT_EQ(f.rule(cmd::blind_transfer{"C", "D", "sam", "", "mallory"}), "participant_not_found");
+  EXPECT_EQ(f.rule(cmd::end_call{"C", "hangup", "mallory"}), "participant_not_found");
+  EXPECT_EQ(f.seg("C").status, segment_status::connected);
+  // The consulted agent may hang up their own consult, not the customer's segment.
+  EXPECT_EQ(f.rule(cmd::end_call{"C", "hangup", "bob"}), "participant_not_found");
+  EXPECT_EQ(f.run_names(cmd::complete_warm_transfer{"C", "K", "D", "alice"}),
+            "warm_transfer_completed");
+  // Alice left with the transfer: the new segment is bob's to end.
+  EXPECT_EQ(f.rule(cmd::end_call{"D", "hangup", "alice"}), "participant_not_found");
+  EXPECT_EQ(f.run_names(cmd::end_call{"D", "hangup", "bob"}), "call_ended");
+}
+
+TEST(ActingAgent, TheEngineActsWithoutOne) {
+  call_fixture f;
+  f.inbound("C", "alice");
+  EXPECT_EQ(f.run_names(cmd::blind_transfer{"C", "D", "bob", "", ""}), "blind_transferred");
+  EXPECT_EQ(f.run_names(cmd::end_call{"D", "carrier_hangup", ""}), "call_ended");
+}
+
+TEST(ActingAgent, ASupervisorChangesAndLeavesOnlyTheirOwnSession) {
+  call_fixture f;
+  f.inbound();
+  f.supervise("C", "S", "peggy", supervise_mode::monitor);
+  EXPECT_EQ(f.rule(cmd::change_supervisor_mode{"S", supervise_mode::barge, "", "root"}),
+            "not_session_owner");
+  EXPECT_EQ(f.rule(cmd::leave_supervisor{"S", "root"}), "not_session_owner");
+  EXPECT_EQ(f.run_names(cmd::change_supervisor_mode{"S", supervise_mode::whisper, "", "peggy"}),
+            "supervisor_mode_changed");
+  EXPECT_EQ(f.run_names(cmd::leave_supervisor{"S", "peggy"}), "supervisor_left");
+}
+
 // Supervision ------------------------------------------------------------------------------------
 
 TEST(Supervision, JoinCreatesAnInternalSessionUnderTheCall) {
