@@ -255,6 +255,7 @@ namespace {
 // Whether the routing actor must fold this call command's events (see engine.h `submit`).
 bool routing_must_see(const domain::command_body& body) {
   return std::holds_alternative<domain::cmd::end_call>(body) ||
+         std::holds_alternative<domain::cmd::blind_transfer>(body) ||
          std::holds_alternative<domain::cmd::wrap_up>(body);
 }
 

@@ -241,6 +241,20 @@ void on_segment_closed(routing_view& v, const std::string& voice_call_id) {
   release_holders(v, voice_call_id);
 }
 
+// A blind transfer ends the transferring agent's segment (their work is released: after-call
+// work) and the new segment waits for an agent of the target queue, like a customer call.
+// To an agent: the call domain rings them on the new segment; not routed here yet.
+void on_blind_transfer(routing_view& v, std::string_view stream, const evt::blind_transferred& x) {
+  on_segment_closed(v, x.voice_call_id);
+  if (x.target_queue.empty()) return;
+  const queue_entry* q = v.dir->find_queue(x.target_queue);
+  if (q == nullptr) return;  // the domain checked the directory
+  v.stream_of[x.new_segment_id] = std::string(stream);
+  v.followups.push_back(one(to_queue(
+      x.target_queue,
+      queue_cmd::enqueue{new_id(v, "psr"), x.new_segment_id, 0, q->required_skills, 0})));
+}
+
 }  // namespace
 
 void apply(routing_view& v, std::string_view queue, const queue_event& e) {
@@ -251,12 +265,14 @@ void apply(routing_view& v, std::string_view queue, const queue_event& e) {
   v.dirty = true;
 }
 
-void apply(routing_view& v, std::string_view /*call_id*/, const event& e) {
+void apply(routing_view& v, std::string_view call_id, const event& e) {
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, evt::call_ended>) {
           on_segment_closed(v, x.voice_call_id);
+        } else if constexpr (std::is_same_v<T, evt::blind_transferred>) {
+          on_blind_transfer(v, call_id, x);
         } else if constexpr (std::is_same_v<T, evt::consult_completed> ||
                              std::is_same_v<T, evt::consult_cancelled>) {
           on_segment_closed(v, x.consult_call_id);

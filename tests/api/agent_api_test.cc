@@ -211,10 +211,15 @@ TEST_F(AgentApi, BlindTransferToAQueueAndTransferValidation) {
   r = as("bob", "POST", "/v1/calls/" + call + "/transfer",
          {{"target", {{"queue", "Billing"}}}, {"consult_call_id", "k"}});
   EXPECT_EQ(r.status, 400) << render(r);
+  w.set_presence("erin", "available");  // billing 5: qualified for Billing
   r = as("bob", "POST", "/v1/calls/" + call + "/transfer", {{"target", {{"queue", "Billing"}}}});
   ASSERT_EQ(r.status, 201) << render(r);
   EXPECT_EQ(r.body["transfer"], "blind");
   EXPECT_EQ(w.count("call/" + call, "blind_transferred"), 1u);
+  // The new segment waits in Billing and is offered to its available agent, who takes it.
+  ASSERT_TRUE(w.eventually([&] { return w.count("agent/erin", "offer_reserved") == 1; }));
+  ASSERT_EQ(as("erin", "POST", "/v1/offers/" + w.last_offer("erin") + "/accept").status, 200);
+  ASSERT_TRUE(w.eventually([&] { return w.count("call/" + call, "call_answered") == 2; }));
   r = as("bob", "POST", "/v1/calls/no-such-call/transfer", {{"target", {{"agent", "carol"}}}});
   EXPECT_EQ(r.status, 404) << render(r);
 }

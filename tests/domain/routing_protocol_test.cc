@@ -455,6 +455,46 @@ TEST(RoutingProtocol, ADirectCallRingsTheTargetAloneAndEndsWhenUnanswered) {
   EXPECT_EQ(h.calls["i1"].find("i1")->end_reason, "no_answer");
 }
 
+TEST(RoutingProtocol, ABlindTransferToAQueueWaitsThereAndIsOfferedToItsAgents) {
+  harness h;
+  h.available("alice");
+  h.customer("c1", "billing");
+  h.accept("alice");
+  h.available("dave");
+  h.send(route::to_call{"c1", cmd::blind_transfer{"c1", "t1", "", "General", "alice"}});
+  h.settle();
+  // Alice's segment ended: her work is released and after-call work starts.
+  EXPECT_TRUE(h.agents["alice"].work.empty());
+  EXPECT_EQ(h.agents["alice"].current, presence::after_call_work);
+  // The new segment waits in General and rings its agent.
+  ASSERT_NE(h.ringing("dave"), nullptr);
+  EXPECT_EQ(h.ringing("dave")->voice_call_id, "t1");
+  EXPECT_EQ(h.calls["c1"].find("t1")->ringing_agent, "dave");
+  h.accept("dave");
+  EXPECT_EQ(item_of(h, "General", "t1"), nullptr);
+  EXPECT_EQ(h.calls["c1"].find("t1")->status, segment_status::connected);
+  EXPECT_EQ(h.calls["c1"].find("t1")->owner_agent, "dave");
+  EXPECT_EQ(h.calls["c1"].find("t1")->previous_id, "c1");
+  h.hangup("c1");  // ends nothing: c1 ended with the transfer
+  h.send(route::to_call{"c1", cmd::end_call{"t1", "hangup"}});
+  h.settle();
+  EXPECT_TRUE(h.agents["dave"].work.empty());
+}
+
+TEST(RoutingProtocol, ACallerWhoHangsUpWhileTransferredToAQueueLeavesIt) {
+  harness h;
+  h.available("alice");
+  h.customer("c1", "billing");
+  h.accept("alice");
+  h.send(route::to_call{"c1", cmd::blind_transfer{"c1", "t1", "", "Rare", ""}});
+  h.settle();
+  ASSERT_NE(item_of(h, "Rare", "t1"), nullptr);  // nobody has the skill: it waits
+  h.send(route::to_call{"c1", cmd::end_call{"t1", "caller_hung_up"}});
+  h.settle();
+  EXPECT_EQ(item_of(h, "Rare", "t1"), nullptr);
+  EXPECT_EQ(h.events_of("abandoned").size(), 1u);
+}
+
 TEST(RoutingProtocol, AConsultReservesTheSpecialistAndReleasesThemWhenItEnds) {
   harness h;
   h.available("alice");
