@@ -256,6 +256,8 @@ namespace {
 bool routing_must_see(const domain::command_body& body) {
   return std::holds_alternative<domain::cmd::end_call>(body) ||
          std::holds_alternative<domain::cmd::blind_transfer>(body) ||
+         std::holds_alternative<domain::cmd::complete_warm_transfer>(body) ||
+         std::holds_alternative<domain::cmd::merge_conference>(body) ||
          std::holds_alternative<domain::cmd::wrap_up>(body);
 }
 

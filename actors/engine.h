@@ -83,8 +83,9 @@ class engine {
   // called exactly once, on one of the engine's actor threads and never inside `submit`, with
   // the outcome; a timeout or a CAF error comes back as `failed` (commands) or `refused`
   // (routing) with the cause in `detail`. `done` must not block. Commands that routing must
-  // see (every agent command, end_call, blind_transfer, wrap_up) go through the routing actor so its view
-  // folds their events; the other call commands and queue commands go straight to the router.
+  // see (every agent command; end_call, transfers, merges, wrap_up) go through the routing
+  // actor so its view folds their events; the other call commands and queue commands go
+  // straight to the router.
   using command_done = std::function<void(command_result)>;
   using route_done = std::function<void(route_result)>;
   void submit(command_request request, command_done done,

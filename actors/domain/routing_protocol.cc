@@ -239,6 +239,9 @@ void on_segment_closed(routing_view& v, const std::string& voice_call_id) {
     }
   }
   release_holders(v, voice_call_id);
+  const auto [first, last] = v.carried.equal_range(voice_call_id);
+  for (auto it = first; it != last; ++it) release_holders(v, it->second);
+  v.carried.erase(voice_call_id);
 }
 
 // A blind transfer ends the transferring agent's segment (their work is released: after-call
@@ -273,6 +276,12 @@ void apply(routing_view& v, std::string_view call_id, const event& e) {
           on_segment_closed(v, x.voice_call_id);
         } else if constexpr (std::is_same_v<T, evt::blind_transferred>) {
           on_blind_transfer(v, call_id, x);
+        } else if constexpr (std::is_same_v<T, evt::warm_transfer_completed>) {
+          // The transferring agent's segment ended; the consulted agent is on the new one.
+          v.carried.emplace(x.new_segment_id, x.consult_call_id);
+          on_segment_closed(v, x.voice_call_id);
+        } else if constexpr (std::is_same_v<T, evt::conference_merged>) {
+          v.carried.emplace(x.voice_call_id, x.consult_call_id);
         } else if constexpr (std::is_same_v<T, evt::consult_completed> ||
                              std::is_same_v<T, evt::consult_cancelled>) {
           on_segment_closed(v, x.consult_call_id);

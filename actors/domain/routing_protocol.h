@@ -172,6 +172,9 @@ struct routing_view {
   std::unordered_map<std::string, std::string> stream_of;            // voice call -> call stream
   std::unordered_map<std::string, std::string> preferred;            // item -> flow's agent
   std::unordered_map<std::string, std::uint64_t> refused;            // agent -> version refused at
+  // Segment -> consults whose agents moved onto it (warm transfer, conference): their work,
+  // reserved for the consult, is released when the segment ends.
+  std::unordered_multimap<std::string, std::string> carried;
   std::set<std::pair<std::int64_t, std::string>> ring_deadlines;     // ringing offers, by deadline
   std::int64_t next_overflow_check_us = 0;
   bool dirty = true;                    // matching may have work to do

@@ -495,6 +495,35 @@ TEST(RoutingProtocol, ACallerWhoHangsUpWhileTransferredToAQueueLeavesIt) {
   EXPECT_EQ(h.events_of("abandoned").size(), 1u);
 }
 
+// The consulted agent's work moves with them: to the new segment of a warm transfer, into the
+// call of a conference; it is released when that segment ends.
+TEST(RoutingProtocol, AWarmTransferOrAConferenceReleasesTheConsultedAgentWhenTheCallEnds) {
+  for (const bool conference : {false, true}) {
+    harness h;
+    h.available("alice");
+    h.available("dave");
+    h.customer("c1", "billing");
+    h.accept("alice");
+    h.ask(route_req::consult{"c1", "c1", "k1", "alice", "dave", true});
+    h.accept("dave");
+    if (conference) {
+      h.send(route::to_call{"c1", cmd::merge_conference{"c1", "k1", "alice"}});
+    } else {
+      h.send(route::to_call{"c1", cmd::complete_warm_transfer{"c1", "k1", "t1", "alice"}});
+    }
+    h.settle();
+    EXPECT_EQ(h.agents["dave"].work.size(), 1u) << "conference " << conference;
+    if (!conference) {
+      EXPECT_TRUE(h.agents["alice"].work.empty());  // alice's segment ended with the transfer
+      EXPECT_EQ(h.agents["alice"].current, presence::after_call_work);
+    }
+    h.send(route::to_call{"c1", cmd::end_call{conference ? "c1" : "t1", "hangup"}});
+    h.settle();
+    EXPECT_TRUE(h.agents["dave"].work.empty()) << "conference " << conference;
+    EXPECT_TRUE(h.agents["alice"].work.empty()) << "conference " << conference;
+  }
+}
+
 TEST(RoutingProtocol, AConsultReservesTheSpecialistAndReleasesThemWhenItEnds) {
   harness h;
   h.available("alice");
