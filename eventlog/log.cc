@@ -55,7 +55,8 @@ std::expected<std::unique_ptr<log>, std::error_code> log::open(const options& op
 
 // For implementations without an in-place reader: copies, then visits.
 std::expected<std::size_t, std::error_code> log::visit_from(
-    std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit) {
+    std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit,
+    read_hint) {
   auto records = read_from(from, max);
   if (!records) return std::unexpected(records.error());
   std::size_t visited = 0;

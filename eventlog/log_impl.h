@@ -68,8 +68,8 @@ class log_impl final : public log {
   std::expected<std::vector<record>, std::error_code> read_from(std::uint64_t from,
                                                                 std::size_t max) override;
   std::expected<std::size_t, std::error_code> visit_from(
-      std::uint64_t from, std::size_t max,
-      const std::function<bool(const record&)>& visit) override;
+      std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit,
+      read_hint hint) override;
   std::uint64_t stream_version(std::string_view stream) override;
   std::optional<std::string> resolve_alias(std::string_view alias) override;
   std::uint64_t committed_position() const override;

@@ -538,7 +538,13 @@ struct publisher::impl {
       if (has_room()) {
         const std::size_t want =
             std::min(o.read_batch_events_max, o.in_flight_events_max - window.size());
-        auto read = log.visit_from(next, want, [this, &sent](const eventlog::record& r) {
+        // A backlog of at least a whole batch is read as a scan (read ahead, block cache left
+        // alone); a relay that keeps up reads the few newest events, kept in the cache.
+        const std::uint64_t committed = log.committed_position();
+        const auto hint = committed >= next && committed - next + 1 >= want
+                              ? eventlog::read_hint::scan
+                              : eventlog::read_hint::recent;
+        const auto visit = [this, &sent](const eventlog::record& r) {
           if (sent % poll_every_events == 0) {
             serve_delivery_reports(0);
             if (rewind_needed) return false;  // `r` is not produced: read again after the rewind
@@ -550,7 +556,8 @@ struct publisher::impl {
           next = r.position + 1;
           ++sent;
           return true;
-        });
+        };
+        auto read = log.visit_from(next, want, visit, hint);
         if (!read) warn("cannot read the event log: " + read.error().message());
       }
       if (sent == 0) serve_delivery_reports(static_cast<int>(o.idle_poll_ms));

@@ -1,6 +1,6 @@
-// How the relay reads: eventlog::log::visit_from (the allocation-free read its reader thread
-// uses) against read_from, and where publishing resumes: a stored position beyond the log's end
-// is refused with a sentence that tells the operator what to do.
+// How the relay reads: eventlog::log::visit_from (the allocation-free read of its relay thread,
+// as a scan or of recent events) against read_from, and where publishing resumes: a stored
+// position beyond the log's end is refused with a sentence that tells the operator what to do.
 #include <filesystem>
 
 #include "eventlog/kafka/dev_broker.h"
@@ -34,13 +34,19 @@ TEST(KafkaReading, VisitFromSeesWhatReadFromReturnsAndStopsWhenAsked) {
     std::string expected, got;
     for (const auto& r : *copies)
       expected += render(r.position, r.stream, r.stream_version, r.envelope) + "\n";
-    auto visited = log->visit_from(from, max, [&got](const eventlog::record& r) {
-      got += render(r.position, r.stream, r.stream_version, r.envelope) + "\n";
-      return true;
-    });
-    ASSERT_TRUE(visited.has_value());
-    EXPECT_EQ(*visited, copies->size()) << "from " << from << " max " << max;
-    EXPECT_EQ(got, expected) << "from " << from << " max " << max;
+    for (const auto hint : {eventlog::read_hint::recent, eventlog::read_hint::scan}) {
+      got.clear();
+      auto visited = log->visit_from(
+          from, max,
+          [&got](const eventlog::record& r) {
+            got += render(r.position, r.stream, r.stream_version, r.envelope) + "\n";
+            return true;
+          },
+          hint);
+      ASSERT_TRUE(visited.has_value());
+      EXPECT_EQ(*visited, copies->size()) << "from " << from << " max " << max;
+      EXPECT_EQ(got, expected) << "from " << from << " max " << max;
+    }
   }
 
   std::vector<std::uint64_t> seen;
