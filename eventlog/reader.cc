@@ -69,31 +69,18 @@ std::expected<std::vector<record>, std::error_code> log_impl::read_stream(
   return out;
 }
 
+// visit_from, each record copied into the vector.
 std::expected<std::vector<record>, std::error_code> log_impl::read_from(std::uint64_t from,
                                                                         std::size_t max) {
-  catch_up();
-  from = std::max<std::uint64_t>(from, 1);
-  const auto last = committed_position();  // never ahead of what `done` may have announced
-  if (from > last || max == 0) return std::vector<record>{};
-  char start[8], end[8];
-  put_u64_be(start, from);
-  put_u64_be(end, last + 1);
-  rocksdb::Slice upper(end, 8);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[cf_events]));
   std::vector<record> out;
-  out.reserve(std::min<std::uint64_t>(max, last + 1 - from));
-  auto expected_position = from;
-  for (it->Seek(rocksdb::Slice(start, 8)); it->Valid() && out.size() < max; it->Next()) {
-    if (it->key().size() != 8 || get_u64_be(it->key().data()) != expected_position)
-      return std::unexpected(make_error_code(errc::corrupt));  // positions are gapless
-    record& r = out.emplace_back();
-    if (auto ec = make_record(expected_position, it->value().ToStringView(), r))
-      return std::unexpected(ec);
-    ++expected_position;
-  }
-  if (!it->status().ok()) return std::unexpected(read_error(it->status()));
+  auto visited = visit_from(
+      from, max,
+      [&out](const record& r) {
+        out.push_back(r);
+        return true;
+      },
+      read_hint::recent);
+  if (!visited) return std::unexpected(visited.error());
   return out;
 }
 

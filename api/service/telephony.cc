@@ -172,7 +172,7 @@ void submit_in_order(const context_ptr& ctx, const http::request& req, http::res
 void update_voice_call(const context_ptr& ctx, http::request& req, http::responder& respond) {
   require_telephony(req);
   const json body = json_body(req);
-  const std::string id = resolve_voice_call(*ctx, std::string(req.path_params.get_or("id", "")));
+  const std::string id = resolve_voice_call(*ctx, path_param(req));
   auto commands = std::make_shared<std::vector<domain::command_body>>();
   if (has(body, "callAttributes")) {
     commands->push_back(cmd::update_attributes{id, parse_attributes(body, "callAttributes")});
@@ -232,8 +232,7 @@ cmd::add_transcript transcript_message(const context& ctx, const std::string& vo
 void post_messages(const context_ptr& ctx, http::request& req, http::responder& respond) {
   require_telephony(req);
   const json body = json_body(req);
-  const std::string id =
-      resolve_voice_call(*ctx, std::string(req.path_params.get_or("vendorCallKey", "")));
+  const std::string id = resolve_voice_call(*ctx, path_param(req, "vendorCallKey"));
   auto commands = std::make_shared<std::vector<domain::command_body>>();
   const auto it = body.find("messages");
   if (it != body.end() && it->is_array()) {
@@ -319,8 +318,7 @@ void post_conversation_events(const context_ptr& ctx, http::request& req, http::
                               bool post_call) {
   require_telephony(req);
   const json body = json_body(req);
-  const std::string id =
-      resolve_voice_call(*ctx, std::string(req.path_params.get_or("vendorCallKey", "")));
+  const std::string id = resolve_voice_call(*ctx, path_param(req, "vendorCallKey"));
   const json& events = bounded_array(body, "events", events_per_request_max);
   auto commands = std::make_shared<std::vector<domain::command_body>>();
   for (const auto& e : events) {
@@ -377,7 +375,7 @@ void omni_flow(const context_ptr& ctx, http::request& req, http::responder& resp
   require_telephony(req);
   const json body = json_body(req);
   domain::route_req::customer_call c;
-  c.call_id = resolve_voice_call(*ctx, std::string(req.path_params.get_or("id", "")));
+  c.call_id = resolve_voice_call(*ctx, path_param(req));
   c.dialled_number = optional_string(body, "dialedNumber");
   c.flow_override = optional_string(body, "flowDevName");
   c.fallback_queue_override = optional_string(body, "fallbackQueue");
@@ -388,9 +386,7 @@ void omni_flow(const context_ptr& ctx, http::request& req, http::responder& resp
 
 void clear_routing(const context_ptr& ctx, http::request& req, http::responder& respond) {
   require_telephony(req);
-  submit_route(ctx,
-               domain::route_req::clear_routing{
-                   resolve_voice_call(*ctx, std::string(req.path_params.get_or("id", "")))},
+  submit_route(ctx, domain::route_req::clear_routing{resolve_voice_call(*ctx, path_param(req))},
                std::move(respond));
 }
 
@@ -398,7 +394,7 @@ void request_callback(const context_ptr& ctx, http::request& req, http::responde
   require_telephony(req);
   const json body = json_body(req);
   domain::route_req::customer_callback c;
-  c.call_id = resolve_voice_call(*ctx, std::string(req.path_params.get_or("id", "")));
+  c.call_id = resolve_voice_call(*ctx, path_param(req));
   c.number = optional_string(body, "callbackNumber");
   if (c.number.empty()) c.number = optional_string(body, "number");
   submit_route(ctx, std::move(c), std::move(respond));
