@@ -201,12 +201,23 @@ std::int64_t engine::now_us() const {
 }
 
 namespace {
-template <class Request>
-command_result request_and_wait(caf::actor_system& system, const router_actor& router,
-                                Request request, std::chrono::milliseconds timeout) {
+// Whether the routing actor must fold this call command's events (see engine.h `submit`).
+bool routing_must_see(const domain::command_body& body) {
+  // A call created in a queue: the queue is a blind transfer's fallback (routing_protocol.h).
+  if (const auto* c = std::get_if<domain::cmd::create_call>(&body)) return !c->queue.empty();
+  return std::holds_alternative<domain::cmd::end_call>(body) ||
+         std::holds_alternative<domain::cmd::blind_transfer>(body) ||
+         std::holds_alternative<domain::cmd::complete_warm_transfer>(body) ||
+         std::holds_alternative<domain::cmd::merge_conference>(body) ||
+         std::holds_alternative<domain::cmd::wrap_up>(body);
+}
+
+template <class Handle, class Request>
+command_result request_and_wait(caf::actor_system& system, const Handle& target, Request request,
+                                std::chrono::milliseconds timeout) {
   caf::scoped_actor self{system};
   command_result out{outcome::failed, domain::errc::ok, "no reply"};
-  self->request(router, timeout, command_atom::value, std::move(request))
+  self->request(target, timeout, command_atom::value, std::move(request))
       .receive([&](const command_result& r) { out = r; },
                [&](const caf::error& e) {
                  out.detail = "the engine did not answer: " + self->system().render(e);
@@ -215,7 +226,11 @@ command_result request_and_wait(caf::actor_system& system, const router_actor& r
 }
 }  // namespace
 
+// The same paths as `submit`: what routing must see goes through the routing actor.
 command_result engine::execute(command_request request, std::chrono::milliseconds timeout) {
+  if (routing_must_see(request.body)) {
+    return request_and_wait(*impl_->system, impl_->routing, std::move(request), timeout);
+  }
   return request_and_wait(*impl_->system, impl_->router, std::move(request), timeout);
 }
 command_result engine::execute_encoded(std::string_view command_buffer,
@@ -233,7 +248,7 @@ command_result engine::execute_encoded(std::string_view command_buffer,
 }
 
 command_result engine::execute(agent_request request, std::chrono::milliseconds timeout) {
-  return request_and_wait(*impl_->system, impl_->router, std::move(request), timeout);
+  return request_and_wait(*impl_->system, impl_->routing, std::move(request), timeout);
 }
 command_result engine::execute(queue_request request, std::chrono::milliseconds timeout) {
   return request_and_wait(*impl_->system, impl_->router, std::move(request), timeout);
@@ -251,15 +266,6 @@ route_result engine::route(domain::routing_request request, std::chrono::millise
 }
 
 namespace {
-
-// Whether the routing actor must fold this call command's events (see engine.h `submit`).
-bool routing_must_see(const domain::command_body& body) {
-  return std::holds_alternative<domain::cmd::end_call>(body) ||
-         std::holds_alternative<domain::cmd::blind_transfer>(body) ||
-         std::holds_alternative<domain::cmd::complete_warm_transfer>(body) ||
-         std::holds_alternative<domain::cmd::merge_conference>(body) ||
-         std::holds_alternative<domain::cmd::wrap_up>(body);
-}
 
 // Requests `target` from a gateway actor; `done` gets the reply, or `failure(detail)`.
 template <class Handle, class Reply, class... Args>

@@ -63,6 +63,7 @@ class engine {
 
   // Sends a command and waits for its outcome (for the demo, tools and tests; an actor would
   // use request/then). A CAF error (e.g. the call actor went down) comes back as `failed`.
+  // Commands take the same path as with `submit` (what routing must see goes through it).
   command_result execute(command_request request,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // A command from outside as a FlatBuffers `Command` buffer (schemas/command.fbs): verified
@@ -83,9 +84,9 @@ class engine {
   // called exactly once, on one of the engine's actor threads and never inside `submit`, with
   // the outcome; a timeout or a CAF error comes back as `failed` (commands) or `refused`
   // (routing) with the cause in `detail`. `done` must not block. Commands that routing must
-  // see (every agent command; end_call, transfers, merges, wrap_up) go through the routing
-  // actor so its view folds their events; the other call commands and queue commands go
-  // straight to the router.
+  // see (every agent command; a call created in a queue, end_call, transfers, merges, wrap_up)
+  // go through the routing actor so its view folds their events; the other call commands and
+  // queue commands go straight to the router.
   using command_done = std::function<void(command_result)>;
   using route_done = std::function<void(route_result)>;
   void submit(command_request request, command_done done,

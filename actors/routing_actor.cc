@@ -53,6 +53,7 @@ struct pending_command {
   run_ptr run;  // a step's command; null: a pass-through
   caf::typed_response_promise<command_result> promise;
   bool wait_reactions = false;
+  bool with_events = false;  // a pass-through whose caller asked for the events
   target_kind kind = target_kind::other;
   bool direct = false;                  // sent to a remembered actor, not through the router
   std::optional<agent_request> resend;  // a direct pass-through, should that actor be gone
@@ -504,9 +505,10 @@ caf::result<command_result> pass_through(self_ptr self, Request req, bool wait_r
   if (st.in_flight >= 2 * st.config->steps_in_flight_max) {
     return command_result{outcome::overloaded, domain::errc::ok, "routing is overloaded"};
   }
+  pending_command p;
+  p.with_events = req.with_events;
   req.with_events = true;
   if (req.command_id.empty()) req.command_id = new_command_id(st);
-  pending_command p;
   p.promise = self->make_response_promise<command_result>();
   p.wait_reactions = wait_reactions;
   auto promise = p.promise;
@@ -518,12 +520,17 @@ caf::result<command_result> pass_through(self_ptr self, Request req, bool wait_r
 }
 
 // The reply to a pass-through: fold, then answer at once, or once the reactions to its own
-// events ran.
+// events ran. The events go back only to a caller who asked for them.
 void on_pass_through_reply(self_ptr self, caf::typed_response_promise<command_result> promise,
-                           bool wait_reactions, command_result r) {
+                           bool wait_reactions, bool with_events, command_result r) {
   auto& st = self->state;
   const std::size_t before = st.view->followups.size();
   fold(st, r);
+  if (!with_events) {
+    r.call_events.clear();
+    r.agent_events.clear();
+    r.queue_events.clear();
+  }
   const std::size_t after = st.view->followups.size();
   if (!wait_reactions || r.status != outcome::accepted || after == before) {
     promise.deliver(std::move(r));
@@ -541,7 +548,7 @@ void on_pass_through_reply(self_ptr self, caf::typed_response_promise<command_re
 
 void on_reply(self_ptr self, pending_command p, command_result r) {
   if (p.run) return on_step_reply(self, std::move(p.run), r);
-  on_pass_through_reply(self, std::move(p.promise), p.wait_reactions, std::move(r));
+  on_pass_through_reply(self, std::move(p.promise), p.wait_reactions, p.with_events, std::move(r));
 }
 
 caf::result<command_result> on_console(self_ptr self, std::string agent, std::string offer,

@@ -219,6 +219,11 @@ void on_refused(routing_view& v, const routing_step& step, std::size_t index,
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, route::to_agent>) {
           if (auto* r = std::get_if<agent_cmd::reserve_offer>(&c.command)) {
+            // A blind transfer's target lost the race for their last slot: the fallback.
+            if (auto f = v.offers.find(r->offer_id);
+                f != v.offers.end() && f->second.kind == flight_kind::transfer) {
+              transfer_unanswered(v, f->second);
+            }
             reservation_refused(v, c.agent_id, r->offer_id);
           } else if (auto* o = std::get_if<agent_cmd::offer_callback>(&c.command)) {
             reservation_refused(v, c.agent_id, o->offer_id);

@@ -115,6 +115,10 @@ void react_ended(routing_view& v, const std::string& offer_id, const offer_in_fl
       if (reason == "call_ended") return;
       v.followups.push_back(one(to_call(f.call_id, cmd::cancel_consult{f.voice_call_id})));
       return;
+    case flight_kind::transfer:
+      if (reason == "call_ended") return;
+      transfer_unanswered(v, f);
+      return;
     case flight_kind::callback:
       return;  // the request keeps its place on the agent's stream
   }
@@ -130,6 +134,7 @@ void react_accepted(routing_view& v, offer_in_flight& f) {
       break;
     case flight_kind::direct:
     case flight_kind::consult:
+    case flight_kind::transfer:
       s.commands.push_back(to_call(f.call_id, cmd::answer{f.voice_call_id, f.agent_id}));
       break;
     case flight_kind::callback:
@@ -198,6 +203,7 @@ void observe(routing_view& v, const std::string& queue, const queue_state& s,
         namespace qe = queue_evt;
         if constexpr (std::is_same_v<T, qe::enqueued>) {
           v.waiting[x.voice_call_id] = queue;
+          v.queue_of[x.voice_call_id] = queue;
         } else if constexpr (std::is_same_v<T, qe::dequeued> || std::is_same_v<T, qe::abandoned> ||
                              std::is_same_v<T, qe::routing_cleared>) {
           if (const queue_item* item = s.find(x.item_id)) v.waiting.erase(item->voice_call_id);
@@ -242,23 +248,57 @@ void on_segment_closed(routing_view& v, const std::string& voice_call_id) {
   const auto [first, last] = v.carried.equal_range(voice_call_id);
   for (auto it = first; it != last; ++it) release_holders(v, it->second);
   v.carried.erase(voice_call_id);
+  v.stream_of.erase(voice_call_id);
+  v.queue_of.erase(voice_call_id);
+}
+
+void enqueue_segment(routing_view& v, const std::string& queue, const std::string& segment) {
+  const queue_entry* q = v.dir->find_queue(queue);
+  if (q == nullptr) return;  // the domain checked the directory
+  v.followups.push_back(one(
+      to_queue(queue, queue_cmd::enqueue{new_id(v, "psr"), segment, 0, q->required_skills, 0})));
 }
 
 // A blind transfer ends the transferring agent's segment (their work is released: after-call
-// work) and the new segment waits for an agent of the target queue, like a customer call.
-// To an agent: the call domain rings them on the new segment; not routed here yet.
+// work). The new segment waits for an agent of the target queue, like a customer call, or is
+// offered to the target agent alone, with the customer's last queue as the fallback.
 void on_blind_transfer(routing_view& v, std::string_view stream, const evt::blind_transferred& x) {
+  offer_in_flight f;
+  if (auto q = v.queue_of.find(x.voice_call_id); q != v.queue_of.end()) f.queue = q->second;
   on_segment_closed(v, x.voice_call_id);
-  if (x.target_queue.empty()) return;
-  const queue_entry* q = v.dir->find_queue(x.target_queue);
-  if (q == nullptr) return;  // the domain checked the directory
   v.stream_of[x.new_segment_id] = std::string(stream);
-  v.followups.push_back(one(to_queue(
-      x.target_queue,
-      queue_cmd::enqueue{new_id(v, "psr"), x.new_segment_id, 0, q->required_skills, 0})));
+  if (!x.target_queue.empty()) {
+    enqueue_segment(v, x.target_queue, x.new_segment_id);
+    return;
+  }
+  f.kind = flight_kind::transfer;
+  f.agent_id = x.target_agent;
+  f.voice_call_id = x.new_segment_id;
+  f.call_id = std::string(stream);
+  const direct_target d = classify_direct_target(v.agents[f.agent_id], capacity_of(v, f.agent_id));
+  if (d.outcome != direct_target_outcome::ring) {
+    transfer_unanswered(v, f);
+    return;
+  }
+  // The call already rings the target (the event named them): reserve their slot and time it.
+  const std::string offer_id = new_id(v, "offer");
+  v.followups.push_back(one(
+      to_agent(f.agent_id,
+               agent_cmd::reserve_offer{
+                   offer_id, f.voice_call_id, offer_kind::direct, {}, v.config.ring_timeout_ms})));
+  v.add_offer(offer_id, std::move(f));
 }
 
 }  // namespace
+
+void transfer_unanswered(routing_view& v, const offer_in_flight& f) {
+  if (!f.queue.empty() && v.dir->find_queue(f.queue) != nullptr) {
+    v.queue_of[f.voice_call_id] = f.queue;
+    enqueue_segment(v, f.queue, f.voice_call_id);
+    return;
+  }
+  v.followups.push_back(one(to_call(f.call_id, cmd::end_call{f.voice_call_id, "no_answer"})));
+}
 
 void apply(routing_view& v, std::string_view queue, const queue_event& e) {
   auto it = v.queues.find(queue);
@@ -272,7 +312,10 @@ void apply(routing_view& v, std::string_view call_id, const event& e) {
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, evt::call_ended>) {
+        if constexpr (std::is_same_v<T, evt::call_created>) {
+          // A blind transfer's fallback, for a call the integration placed in a queue itself.
+          if (!x.queue.empty()) v.queue_of[x.voice_call_id] = x.queue;
+        } else if constexpr (std::is_same_v<T, evt::call_ended>) {
           on_segment_closed(v, x.voice_call_id);
         } else if constexpr (std::is_same_v<T, evt::blind_transferred>) {
           on_blind_transfer(v, call_id, x);

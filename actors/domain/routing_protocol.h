@@ -39,6 +39,12 @@
 // - Customer calls (`customer_call`): the phone channel's flow (routing.h `evaluate_flow`); an
 //   agent named by a rule is offered the item first; the item waits in the decided queue, else
 //   the channel's fallback queue.
+// - Blind transfers (call `blind_transferred`): the transferring agent's work is released. To
+//   a queue: the new segment waits there. To an agent: they are offered the new segment alone
+//   (the call already rings them) when they can take it; accept answers it. Decline, timeout,
+//   a target who is busy, away or offline, or a lost reservation race: the new segment waits in
+//   the queue the customer last waited in (or was created in, `call_created` queue), or, for a
+//   call that never had a queue, ends with reason "no_answer".
 // - A call that ends while waiting is abandoned (queue `abandon`); one that ends while ringing
 //   withdraws the offer; when an agent's segment ends their work is released (ACW follows).
 //
@@ -143,13 +149,19 @@ struct request_result {
 
 // ---------------------------------------------------------------------------------------------
 // The view.
-enum class flight_kind : std::uint8_t { queue = 0, direct = 1, consult = 2, callback = 3 };
+enum class flight_kind : std::uint8_t {
+  queue = 0,
+  direct = 1,
+  consult = 2,
+  callback = 3,
+  transfer = 4  // a blind transfer's new segment, ringing the agent it was transferred to
+};
 
 // An offer the protocol made and that has not ended.
 struct offer_in_flight {
   flight_kind kind = flight_kind::queue;
   std::string agent_id, voice_call_id, call_id;  // call_id: the stream of voice_call_id
-  std::string queue, item_id;                    // kind queue
+  std::string queue, item_id;                    // kind queue; kind transfer: the fallback
   std::string callback_id, caller_agent;         // kind callback
   std::string consult_parent;                    // kind consult: the segment consulted from
   bool hold_customer = false;
@@ -170,12 +182,13 @@ struct routing_view {
   std::unordered_multimap<std::string, std::string> offers_of_call;  // voice call -> offer ids
   std::unordered_map<std::string, std::string> waiting;              // voice call -> queue
   std::unordered_map<std::string, std::string> stream_of;            // voice call -> call stream
+  std::unordered_map<std::string, std::string> queue_of;             // voice call -> last queue
   std::unordered_map<std::string, std::string> preferred;            // item -> flow's agent
   std::unordered_map<std::string, std::uint64_t> refused;            // agent -> version refused at
   // Segment -> consults whose agents moved onto it (warm transfer, conference): their work,
   // reserved for the consult, is released when the segment ends.
   std::unordered_multimap<std::string, std::string> carried;
-  std::set<std::pair<std::int64_t, std::string>> ring_deadlines;     // ringing offers, by deadline
+  std::set<std::pair<std::int64_t, std::string>> ring_deadlines;  // ringing offers, by deadline
   std::int64_t next_overflow_check_us = 0;
   bool dirty = true;                    // matching may have work to do
   std::vector<routing_step> followups;  // reactions to folded events, drained by next_commands
@@ -200,6 +213,10 @@ std::vector<routing_step> next_commands(routing_view& v, std::int64_t now_us);
 // Reports that command `index` of `step` was refused.
 void on_refused(routing_view& v, const routing_step& step, std::size_t index, const rejection& why,
                 std::int64_t now_us);
+
+// A blind transfer's target did not take the new segment `f.voice_call_id`: it waits in
+// `f.queue` (the queue the customer last waited in), else it ends with reason "no_answer".
+void transfer_unanswered(routing_view& v, const offer_in_flight& f);
 
 // The earliest ring deadline or overflow check still pending; nullopt when nothing is timed.
 std::optional<std::int64_t> next_deadline_us(const routing_view& v);

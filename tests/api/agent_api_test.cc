@@ -224,6 +224,24 @@ TEST_F(AgentApi, BlindTransferToAQueueAndTransferValidation) {
   EXPECT_EQ(r.status, 404) << render(r);
 }
 
+// The named agent is offered the new segment; when they decline, the customer waits in the
+// queue the call was created in and goes to its next available agent.
+TEST_F(AgentApi, BlindTransferToAnAgentOffersThemAndFallsBackToTheCallsQueue) {
+  const std::string call = w.connected_customer_call("bob");  // created in General
+  w.set_presence("mallory", "available");
+  auto r =
+      as("bob", "POST", "/v1/calls/" + call + "/transfer", {{"target", {{"agent", "mallory"}}}});
+  ASSERT_EQ(r.status, 201) << render(r);
+  ASSERT_TRUE(w.eventually([&] { return w.count("agent/mallory", "offer_reserved") == 1; }));
+  ASSERT_EQ(as("mallory", "POST", "/v1/offers/" + w.last_offer("mallory") + "/decline").status,
+            200);
+  w.set_presence("frank", "available");  // general 5: qualified for General
+  ASSERT_TRUE(w.eventually([&] { return w.count("agent/frank", "offer_reserved") == 1; }));
+  ASSERT_EQ(as("frank", "POST", "/v1/offers/" + w.last_offer("frank") + "/accept").status, 200);
+  ASSERT_TRUE(w.eventually([&] { return w.count("call/" + call, "call_answered") == 2; }));
+  EXPECT_EQ(w.count("queue/General", "enqueued"), 1u);
+}
+
 TEST_F(AgentApi, ConferenceMergesTheConsultedSpecialistIntoTheCall) {
   const std::string call = w.connected_customer_call("carol");
   w.set_presence("niaj", "available");

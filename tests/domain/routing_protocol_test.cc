@@ -495,6 +495,72 @@ TEST(RoutingProtocol, ACallerWhoHangsUpWhileTransferredToAQueueLeavesIt) {
   EXPECT_EQ(h.events_of("abandoned").size(), 1u);
 }
 
+TEST(RoutingProtocol, ABlindTransferToAnAgentOffersThemTheNewSegment) {
+  harness h;
+  h.available("alice");
+  h.available("dave");
+  h.customer("c1", "billing");
+  h.accept("alice");
+  h.send(route::to_call{"c1", cmd::blind_transfer{"c1", "t1", "dave", "", "alice"}});
+  h.settle();
+  EXPECT_TRUE(h.agents["alice"].work.empty());
+  ASSERT_NE(h.ringing("dave"), nullptr);
+  EXPECT_EQ(h.ringing("dave")->voice_call_id, "t1");
+  h.accept("dave");
+  EXPECT_EQ(h.calls["c1"].find("t1")->status, segment_status::connected);
+  EXPECT_EQ(h.calls["c1"].find("t1")->owner_agent, "dave");
+  h.send(route::to_call{"c1", cmd::end_call{"t1", "hangup"}});
+  h.settle();
+  EXPECT_TRUE(h.agents["dave"].work.empty());
+  EXPECT_TRUE(h.view.offers.empty());
+}
+
+// Declined, unanswered, or a target who cannot take it: the customer is not dropped, the new
+// segment waits in the queue they last waited in and is offered to its agents.
+TEST(RoutingProtocol, AnUnansweredBlindTransferToAnAgentFallsBackToTheCustomersQueue) {
+  enum class how { decline, timeout, away };
+  for (const how h_ : {how::decline, how::timeout, how::away}) {
+    const int n = static_cast<int>(h_);
+    harness h;
+    h.available("alice");
+    h.available("dave");
+    h.customer("c1", "billing");
+    h.accept("alice");
+    if (h_ == how::away) h.agent("dave", agent_cmd::set_presence{presence::away, "lunch"});
+    h.send(route::to_call{"c1", cmd::blind_transfer{"c1", "t1", "dave", "", "alice"}});
+    h.settle();
+    if (h_ == how::decline) h.agent("dave", agent_cmd::decline_offer{h.ringing("dave")->offer_id});
+    if (h_ == how::timeout) h.advance(21);
+    EXPECT_EQ(h.ringing("dave"), nullptr) << n;
+    ASSERT_NE(item_of(h, "Billing", "t1"), nullptr) << n;
+    h.available("bob");
+    ASSERT_NE(h.ringing("bob"), nullptr) << n;
+    EXPECT_EQ(h.ringing("bob")->voice_call_id, "t1") << n;
+    h.accept("bob");
+    EXPECT_EQ(h.calls["c1"].find("t1")->owner_agent, "bob") << n;
+    EXPECT_EQ(h.calls["c1"].find("t1")->status, segment_status::connected) << n;
+  }
+}
+
+TEST(RoutingProtocol, AnUnansweredBlindTransferOfACallThatNeverWaitedEndsIt) {
+  harness h;
+  h.available("alice");
+  h.available("dave");
+  cmd::create_call c;
+  c.voice_call_id = "c9";
+  c.from = "+4930123";
+  c.to = "+18005550000";
+  h.send(route::to_call{"c9", c});
+  h.send(route::to_call{"c9", cmd::ring{"c9", "alice"}});
+  h.send(route::to_call{"c9", cmd::answer{"c9", "alice"}});
+  h.send(route::to_call{"c9", cmd::blind_transfer{"c9", "t9", "dave", "", "alice"}});
+  h.settle();
+  h.agent("dave", agent_cmd::decline_offer{h.ringing("dave")->offer_id});
+  EXPECT_EQ(h.calls["c9"].find("t9")->status, segment_status::ended);
+  EXPECT_EQ(h.calls["c9"].find("t9")->end_reason, "no_answer");
+  EXPECT_TRUE(h.agents["dave"].work.empty());
+}
+
 // The consulted agent's work moves with them: to the new segment of a warm transfer, into the
 // call of a conference; it is released when that segment ends.
 TEST(RoutingProtocol, AWarmTransferOrAConferenceReleasesTheConsultedAgentWhenTheCallEnds) {
