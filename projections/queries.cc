@@ -80,6 +80,24 @@ std::expected<std::vector<std::string>, std::error_code> chain_ids(const store& 
   return ids;
 }
 
+// Calls placed from the conversation's segments that are conversations of their own (an
+// internal call with a parent_call_id): appended to `ids`, from the by_parent index. The
+// conversation's own children (consults, supervision) are in `ids` already.
+std::error_code add_linked(const store& st, std::vector<std::string>& ids) {
+  const std::size_t own = ids.size();
+  for (std::size_t i = 0; i < own; ++i) {
+    const std::string prefix = keys::name_prefix(ids[i]);
+    auto ec = st.scan(model::by_parent, prefix, keys::prefix_end(prefix),
+                      [&](std::string_view k, std::string_view) {
+                        const std::string_view id = keys::index_id(k, prefix.size());
+                        if (std::ranges::find(ids, id) == ids.end()) ids.emplace_back(id);
+                        return true;
+                      });
+    if (ec) return ec;
+  }
+  return {};
+}
+
 json summary(const json& r) {
   json s;
   for (const char* f : {"id",
@@ -260,6 +278,7 @@ std::expected<std::optional<json>, std::error_code> chain(const store& st, std::
   if (!*root) return std::optional<json>{};
   auto ids = chain_ids(st, **root);
   if (!ids) return std::unexpected(ids.error());
+  if (auto ec = add_linked(st, *ids)) return std::unexpected(ec);
   auto recs = records(st, *ids);
   if (!recs) return std::unexpected(recs.error());
   return std::optional<json>{build_tree(id, **root, *recs)};

@@ -35,10 +35,12 @@ std::expected<nlohmann::json, std::error_code> conversation_events(const store& 
 // `backline chain ID`: from any voice call id of a conversation, the whole tree:
 // {"conversation_id", "requested_id", "segments": [customer-facing segments in order (the
 // customer call, then each transfer segment), each a summary with "children": the consults and
-// supervisor sessions on it]}. A summary says who (owner, agents with roles, supervisor and its
+// supervisor sessions on it, and the internal calls placed from it (their own conversations,
+// linked by parent_call_id)]}. A summary says who (owner, agents with roles, supervisor and its
 // modes), when (start, accept, end) and how long (duration_s, agent_interaction_duration_s,
 // holds). Reads: one point read (id -> root), one multi-get of the first 8 chain entries (root ->
-// segments; a prefix scan only for a longer chain), one multi-get of the records.
+// segments; a prefix scan only for a longer chain), one by_parent prefix scan per segment, one
+// multi-get of the records.
 std::expected<std::optional<nlohmann::json>, std::error_code> chain(const store& st,
                                                                     std::string_view id);
 // The tree as indented text, one line per voice call, durations only (no instants):

@@ -24,7 +24,7 @@ offset<fb::CreateCall> to_fb(builder& b, const cmd::create_call& c) {
   return fb::CreateCreateCall(b, str(b, c.voice_call_id), to_fb(c.type), to_fb(c.method),
                               str(b, c.vendor_call_key), str(b, c.from), str(b, c.to),
                               str(b, c.queue), str(b, c.initiator_agent), str(b, c.target_agent),
-                              str(b, c.jurisdiction), attributes);
+                              str(b, c.jurisdiction), attributes, str(b, c.parent_id));
 }
 offset<fb::Ring> to_fb(builder& b, const cmd::ring& c) {
   return fb::CreateRing(b, str(b, c.voice_call_id), str(b, c.agent_id));
@@ -131,7 +131,8 @@ cmd::create_call from_fb(const fb::CreateCall& t, reader& r) {
           .initiator_agent = str(t.initiator_agent()),
           .target_agent = str(t.target_agent()),
           .jurisdiction = str(t.jurisdiction()),
-          .attributes = detail::from_fb(t.attributes())};
+          .attributes = detail::from_fb(t.attributes()),
+          .parent_id = str(t.parent_id())};
 }
 cmd::ring from_fb(const fb::Ring& t, reader&) {
   return {str(t.voice_call_id()), str(t.agent_id())};

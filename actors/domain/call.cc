@@ -19,7 +19,7 @@ decision decide_create(const call_state& s, const cmd::create_call& c, const dec
     if (const segment* g = s.find(c.voice_call_id)) {
       const bool same = g->type == c.type && g->method == c.method && g->from == c.from &&
                         g->to == c.to && g->vendor_call_key == c.vendor_call_key &&
-                        g->initiator_agent == c.initiator_agent;
+                        g->initiator_agent == c.initiator_agent && g->parent_id == c.parent_id;
       if (same) return events{};
       return reject(errc::call_already_exists,
                     fmt::format("voice call {} already exists with other facts", c.voice_call_id));
@@ -29,8 +29,12 @@ decision decide_create(const call_state& s, const cmd::create_call& c, const dec
   }
   for (auto [field, value] : {std::pair{"from", &c.from}, {"to", &c.to}, {"queue", &c.queue},
                               {"vendor_call_key", &c.vendor_call_key},
-                              {"jurisdiction", &c.jurisdiction}}) {
+                              {"jurisdiction", &c.jurisdiction},
+                              {"parent_id", &c.parent_id}}) {
     if (auto ok = check_text(field, *value, id_bytes_max); !ok) return std::unexpected(ok.error());
+  }
+  if (c.parent_id == c.voice_call_id) {
+    return reject(errc::invalid_argument, "a voice call cannot be its own parent");
   }
   if (auto ok = check_attributes(c.attributes); !ok) return std::unexpected(ok.error());
   const bool dialled_by_agent = c.type != call_type::inbound;
@@ -50,9 +54,9 @@ decision decide_create(const call_state& s, const cmd::create_call& c, const dec
   evt::call_created created{c.voice_call_id,
                             c.type == call_type::internal ? segment_kind::direct
                                                           : segment_kind::customer,
-                            c.type, c.method, c.vendor_call_key, c.from, c.to, c.queue, {}, {},
-                            c.initiator_agent, recording_allowed(ctx, c.type, c.jurisdiction),
-                            c.attributes};
+                            c.type, c.method, c.vendor_call_key, c.from, c.to, c.queue,
+                            c.parent_id, {}, c.initiator_agent,
+                            recording_allowed(ctx, c.type, c.jurisdiction), c.attributes};
   std::ranges::sort(created.attributes.custom);
   emit(std::move(created));
   if (c.type != call_type::internal) {

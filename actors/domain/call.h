@@ -71,6 +71,9 @@ struct create_call {
   std::string target_agent;     // internal: the agent who is rung
   std::string jurisdiction;     // for the recording policy, e.g. "DE"
   call_attributes attributes;
+  // Another conversation's voice call this one was placed from (an internal call during a
+  // customer call; the Telephony Integration API's parentVoiceCallId): the record links to it.
+  std::string parent_id;
 };
 struct ring { std::string voice_call_id, agent_id; };
 struct answer { std::string voice_call_id, agent_id; };

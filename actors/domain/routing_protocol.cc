@@ -345,10 +345,11 @@ rejection refusal_of(const agent_state& s, errc rule, std::string_view target) {
   return {rule, fmt::format("{} is offline; call a queue or leave a message", target)};
 }
 
-// Rings `target` alone for `voice_call_id` (creating the internal call), leaves a callback
-// request when they are busy, or refuses. `method` is internal or callback.
+// Rings `target` alone for `voice_call_id` (creating the internal call, linked to `parent`),
+// leaves a callback request when they are busy, or refuses. `method` is internal or callback.
 void route_direct(routing_view& v, const std::string& voice_call_id, const std::string& from,
-                  const std::string& target, initiation_method method, request_result& r) {
+                  const std::string& target, initiation_method method, const std::string& parent,
+                  request_result& r) {
   const agent_state& s = v.agents[target];
   const direct_target d = classify_direct_target(s, capacity_of(v, target));
   r.agent = target;
@@ -380,6 +381,7 @@ void route_direct(routing_view& v, const std::string& voice_call_id, const std::
   c.to = target;
   c.initiator_agent = from;
   c.target_agent = target;
+  c.parent_id = parent;
   routing_step step;
   step.commands.push_back(to_agent(
       target, agent_cmd::reserve_offer{
@@ -446,7 +448,8 @@ request_result request_internal(routing_view& v, const route_req::internal_call&
     return r;
   }
   if (!t->agent.empty()) {
-    route_direct(v, c.call_id, c.from_agent, t->agent, initiation_method::internal, r);
+    route_direct(v, c.call_id, c.from_agent, t->agent, initiation_method::internal,
+                 c.parent_call_id, r);
     return r;
   }
   // A queue: no IVR; the call waits like a customer call.
@@ -457,6 +460,7 @@ request_result request_internal(routing_view& v, const route_req::internal_call&
   create.method = initiation_method::internal;
   create.from = create.initiator_agent = c.from_agent;
   create.to = create.queue = t->queue;
+  create.parent_id = c.parent_call_id;
   r.steps.push_back(one(to_call(c.call_id, std::move(create))));
   const queue_entry* q = v.dir->find_queue(t->queue);
   enqueue_call(v, c.call_id, t->queue, 0, q->required_skills, r);
@@ -566,7 +570,7 @@ namespace {
 // item is released, which completes the callback (the attempt was made).
 void react_accepted_callback(routing_view& v, offer_in_flight& f) {
   request_result r;
-  route_direct(v, f.voice_call_id, f.agent_id, f.caller_agent, initiation_method::callback, r);
+  route_direct(v, f.voice_call_id, f.agent_id, f.caller_agent, initiation_method::callback, {}, r);
   if (r.outcome == route_outcome::ringing) {
     for (auto& s : r.steps) v.followups.push_back(std::move(s));
     return;

@@ -110,6 +110,7 @@ struct customer_call {  // Execute Omni-Channel Flow for a new inbound call
 };
 struct internal_call {
   std::string call_id, from_agent, target;  // target: agent id, extension or queue name
+  std::string parent_call_id;  // the call it is placed from, if any (create_call parent_id)
 };
 struct consult {  // an agent on a call consults a specialist (rings only if they can take it)
   std::string call_id, segment_id, consult_call_id, from_agent, target_agent;

@@ -321,19 +321,19 @@ void post_internal_call(const context_ptr& ctx, http::request& req, http::respon
   require_agent(req);
   const json body = json_body(req);
   const call_target t = parse_target(*ctx, body, "target");
-  std::vector<std::string> ignored;
-  // The routing request has no parent link: consults (POST /v1/calls/{id}/consult) have one.
-  if (!optional_string(body, "parent_call_id").empty()) ignored.emplace_back("parent_call_id");
   domain::route_req::internal_call c;
   c.call_id = actors::new_id(ctx->options.engine->now_us());
   c.from_agent = req.auth.subject;
   c.target = t.agent.empty() ? t.queue : t.agent;
+  if (auto parent = optional_string(body, "parent_call_id"); !parent.empty()) {
+    c.parent_call_id = existing_voice_call(*ctx, parent, "parent_call_id");
+  }
   ctx->options.engine->submit(
       domain::routing_request{c},
-      [respond, id = c.call_id, ignored](actors::route_result r) {
+      [respond, id = c.call_id, parent = c.parent_call_id](actors::route_result r) {
         using domain::route_outcome;
         json out{{"outcome", std::string(domain::to_string(r.outcome))}};
-        if (!ignored.empty()) out["ignored"] = ignored;
+        if (!parent.empty()) out["parent_call_id"] = parent;
         switch (r.outcome) {
           case route_outcome::ringing:
             out.update({{"call_id", id}, {"agent", r.agent}, {"offer_id", r.offer_id}});

@@ -6,6 +6,7 @@
 #include "actors/engine.h"
 #include "api/http/problem.h"
 #include "api/service/internal.h"
+#include "eventlog/log.h"
 
 namespace backline::api {
 
@@ -161,6 +162,14 @@ std::string resolve_voice_call(context& ctx, const std::string& id_or_vendor_key
   const std::lock_guard lock(ctx.created_mutex);
   const auto it = ctx.created.find(id_or_vendor_key);
   return it == ctx.created.end() ? id_or_vendor_key : it->second.voice_call_id;
+}
+
+std::string existing_voice_call(const context& ctx, const std::string& id, std::string_view field) {
+  auto& log = ctx.options.engine->log();
+  if (const auto stream = log.resolve_alias(id); stream && stream->starts_with("call/")) return id;
+  if (log.stream_version("call/" + id) > 0) return id;
+  throw api_error(http::problem(404, http::problem_types::not_found, "Not found",
+                                fmt::format("no voice call {}", id), field));
 }
 
 void remember_call(context& ctx, const std::string& vendor_key, const std::string& voice_call_id,

@@ -120,6 +120,9 @@ void submit_command(const context_ptr& ctx, const http::request& req, http::resp
 std::string resolve_voice_call(context& ctx, const std::string& id_or_vendor_key);
 void remember_call(context& ctx, const std::string& vendor_key, const std::string& voice_call_id,
                    const domain::call_attributes& attributes);
+// A voice call named as a new call's parent (parent_call_id, parentVoiceCallId): `id` when the
+// log holds it (a conversation's root or one of its segments); else 404 naming `field`.
+std::string existing_voice_call(const context& ctx, const std::string& id, std::string_view field);
 // The attributes a call was created with through this process (empty when unknown).
 domain::call_attributes created_attributes(context& ctx, const std::string& voice_call_id);
 

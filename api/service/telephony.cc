@@ -131,8 +131,11 @@ void create_voice_call(const context_ptr& ctx, http::request& req, http::respond
   if (has(body, "participants") && !body.at("participants").is_array()) {
     throw api_error(http::validation_failed("participants", "participants must be an array"));
   }
+  if (auto parent = optional_string(body, "parentVoiceCallId"); !parent.empty()) {
+    c.parent_id = existing_voice_call(*ctx, resolve_voice_call(*ctx, parent), "parentVoiceCallId");
+  }
   std::vector<std::string> ignored;
-  for (const auto* f : {"startTime", "participants", "parentVoiceCallId", "callOrigin"}) {
+  for (const auto* f : {"startTime", "participants", "callOrigin"}) {
     if (has(body, f)) ignored.emplace_back(f);
   }
   const std::string id = c.voice_call_id, key = c.vendor_call_key;

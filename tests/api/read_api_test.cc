@@ -111,6 +111,32 @@ TEST_F(ReadApi, TheChainOfAConsultShowsTheCustomerCallAndItsChildren) {
   EXPECT_EQ(get("/v1/voice-calls/no-such-call/chain").status, 404);
 }
 
+// An internal call placed from a customer call (parent_call_id) is a conversation of its own:
+// its record names the parent, and the customer call's chain shows it under that segment.
+TEST_F(ReadApi, AnInternalCallPlacedFromACallHangsUnderItInTheChain) {
+  const std::string call = w.connected_customer_call("alice");
+  w.set_presence("bob", "available");
+  const auto alice = w.token("alice", {role::agent});
+  auto r = w.request("POST", "/v1/calls/internal", alice,
+                     {{"target", {{"agent", "bob"}}}, {"parent_call_id", call}});
+  ASSERT_EQ(r.status, 201) << render(r);
+  EXPECT_EQ(r.body["parent_call_id"], call);
+  const std::string internal = r.body["call_id"];
+  ASSERT_TRUE(w.projected());
+  r = get("/v1/voice-calls/" + internal);
+  ASSERT_EQ(r.status, 200) << render(r);
+  EXPECT_EQ(r.body["parent_voice_call_id"], call);
+  r = get("/v1/voice-calls/" + call + "/chain");
+  ASSERT_EQ(r.status, 200) << render(r);
+  ASSERT_EQ(r.body["segments"].size(), 1u) << render(r);
+  ASSERT_EQ(r.body["segments"][0]["children"].size(), 1u) << render(r);
+  EXPECT_EQ(r.body["segments"][0]["children"][0]["id"], internal);
+  r = w.request("POST", "/v1/calls/internal", alice,
+                {{"target", {{"agent", "bob"}}}, {"parent_call_id", "no-such-call"}});
+  EXPECT_EQ(r.status, 404) << render(r);
+  EXPECT_EQ(r.body["field"], "parent_call_id");
+}
+
 TEST_F(ReadApi, ReportsOverAWindow) {
   consulted_call(w);
   ASSERT_TRUE(w.projected());

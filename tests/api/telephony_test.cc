@@ -43,6 +43,22 @@ TEST_F(Telephony, CreateRecordsTheCallWithItsVendorKeyAndAttributes) {
   EXPECT_NE(got.text.find("gold"), std::string::npos) << got.text;
 }
 
+// parentVoiceCallId (a voiceCallId or a vendorCallKey created here) links the new record.
+TEST_F(Telephony, ACallPlacedFromAnotherNamesItsParent) {
+  const auto parent = create("vk-parent");
+  const auto child = create("vk-child", {{"parentVoiceCallId", "vk-parent"}});
+  ASSERT_TRUE(w_.projected());
+  const auto got = w_.request("GET", "/v1/voice-calls/" + child, telephony());
+  ASSERT_EQ(got.status, 200) << render(got);
+  EXPECT_EQ(got.body["parent_voice_call_id"], parent);
+  const auto before = w_.log().committed_position();
+  const auto r = w_.request("POST", base, telephony(),
+                            {{"vendorCallKey", "vk-orphan"}, {"parentVoiceCallId", "nope"}});
+  EXPECT_EQ(r.status, 404) << render(r);
+  EXPECT_EQ(r.body["field"], "parentVoiceCallId");
+  EXPECT_EQ(w_.log().committed_position(), before);
+}
+
 TEST_F(Telephony, ValidationNamesTheFieldAndAppendsNothing) {
   const auto before = w_.log().committed_position();
   struct bad {

@@ -94,6 +94,21 @@ TEST(CreateCall, InternalCallRingsTheTargetAndIsNotRecordedByDefault) {
   EXPECT_EQ(f.rule(cmd::start_recording{"I", "s3://r/I.wav"}), "recording_forbidden");
 }
 
+// An internal call placed during a customer call is its own conversation, linked to it.
+TEST(CreateCall, ACallPlacedFromAnotherNamesItsParent) {
+  call_fixture f;
+  cmd::create_call c = internal_call("I", "alice", "bob");
+  c.parent_id = "C";
+  f.run(c);
+  EXPECT_EQ(f.seg("I").parent_id, "C");
+  EXPECT_EQ(f.run_names(c), "");  // a repeat
+  c.parent_id = "D";
+  EXPECT_EQ(f.rule(c), "call_already_exists");  // the same id with another parent
+  call_fixture g;
+  c.parent_id = "I";
+  EXPECT_EQ(g.rule(c), "invalid_argument");  // its own parent
+}
+
 TEST(CreateCall, InternalCallsAreRecordedWhenThePolicyAllowsIt) {
   call_fixture f;
   f.dir.recording.record_internal = true;
