@@ -150,9 +150,12 @@ http::response command_response(const actors::command_result& r, int ok_status,
 }
 
 void submit_command(const context_ptr& ctx, const http::request& req, http::responder respond,
-                    domain::command_body body, ok_body_fn ok_body, int ok_status) {
+                    domain::command_body body, ok_body_fn ok_body, int ok_status,
+                    bool with_events) {
+  auto request = command_for(*ctx, req, std::move(body));
+  request.with_events = with_events;
   ctx->options.engine->submit(
-      command_for(*ctx, req, std::move(body)),
+      std::move(request),
       [respond = std::move(respond), ok_body = std::move(ok_body), ok_status](
           actors::command_result r) mutable { respond(command_response(r, ok_status, ok_body)); },
       ctx->options.command_timeout);

@@ -112,8 +112,10 @@ http::response command_response(const actors::command_result& r, int ok_status,
                                 const ok_body_fn& ok_body);
 
 // Sends `body` through the engine and answers `respond` when it is durable (or refused).
+// `with_events`: `ok_body` sees the events appended (command_result::call_events, ...).
 void submit_command(const context_ptr& ctx, const http::request& req, http::responder respond,
-                    domain::command_body body, ok_body_fn ok_body, int ok_status = 200);
+                    domain::command_body body, ok_body_fn ok_body, int ok_status = 200,
+                    bool with_events = false);
 
 // A voice call named by the client: a voiceCallId, or a vendorCallKey of a call created through
 // this process. Unknown keys come back unchanged (the engine then answers 404).

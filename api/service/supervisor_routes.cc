@@ -88,6 +88,20 @@ std::string find_session(context& ctx, const http::request& req, const json& bod
                   req.auth.subject, id)));
 }
 
+// The agent a whisper coaches as the domain decided it (the segment's owner when none was
+// named); `named` when nothing was appended (a repeat).
+std::string decided_coached_agent(const actors::command_result& r, const std::string& named) {
+  for (const auto& e : r.call_events) {
+    if (const auto* j = std::get_if<domain::evt::supervisor_joined>(&e.body)) {
+      return j->coached_agent;
+    }
+    if (const auto* m = std::get_if<domain::evt::supervisor_mode_changed>(&e.body)) {
+      return m->coached_agent;
+    }
+  }
+  return named;
+}
+
 void join(const context_ptr& ctx, http::request& req, http::responder& respond) {
   require_role(req, {"supervisor"});
   const json body = json_body(req);
@@ -101,15 +115,15 @@ void join(const context_ptr& ctx, http::request& req, http::responder& respond) 
   const std::string mode(domain::to_string(c.mode));
   submit_command(
       ctx, req, respond, c,
-      [ctx, key, c, mode](const actors::command_result&) {
+      [ctx, key, c, mode](const actors::command_result& r) {
         remember_session(*ctx, key, c.session_id);
         return json{{"session_id", c.session_id},
                     {"voice_call_id", c.voice_call_id},
                     {"supervisor", c.supervisor_id},
                     {"mode", mode},
-                    {"coached_agent", c.coached_agent}};
+                    {"coached_agent", decided_coached_agent(r, c.coached_agent)}};
       },
-      201);
+      201, true);
 }
 
 void change_mode(const context_ptr& ctx, http::request& req, http::responder& respond) {
@@ -121,9 +135,14 @@ void change_mode(const context_ptr& ctx, http::request& req, http::responder& re
   c.session_id = find_session(*ctx, req, body);
   c.supervisor_id = req.auth.subject;  // only their own session (rule not_session_owner)
   const std::string mode(domain::to_string(c.mode));
-  submit_command(ctx, req, respond, c, [c, mode](const actors::command_result&) {
-    return json{{"session_id", c.session_id}, {"mode", mode}, {"coached_agent", c.coached_agent}};
-  });
+  submit_command(
+      ctx, req, respond, c,
+      [c, mode](const actors::command_result& r) {
+        return json{{"session_id", c.session_id},
+                    {"mode", mode},
+                    {"coached_agent", decided_coached_agent(r, c.coached_agent)}};
+      },
+      200, true);
 }
 
 void leave(const context_ptr& ctx, http::request& req, http::responder& respond) {

@@ -24,6 +24,7 @@ TEST_F(SupervisorApi, MonitorThenWhisperThenBargeThenLeave) {
   const std::string session = r.body["session_id"];
   EXPECT_FALSE(session.empty());
   EXPECT_EQ(r.body["mode"], "monitor");
+  EXPECT_EQ(r.body["coached_agent"], "alice");  // none named: the domain chose the owner
   EXPECT_EQ(w.count("call/" + call, "supervisor_joined"), 1u);
 
   r = as("peggy", "PATCH", path, {{"mode", "whisper"}, {"coached_agent", "alice"}});
@@ -32,6 +33,7 @@ TEST_F(SupervisorApi, MonitorThenWhisperThenBargeThenLeave) {
   EXPECT_EQ(r.body["mode"], "whisper");
   r = as("peggy", "PATCH", path, {{"mode", "barge"}, {"session_id", session}});
   ASSERT_EQ(r.status, 200) << render(r);
+  EXPECT_EQ(r.body["coached_agent"], "alice");
   EXPECT_EQ(w.count("call/" + call, "supervisor_mode_changed"), 2u);
 
   r = as("peggy", "DELETE", path);
