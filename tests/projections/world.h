@@ -4,7 +4,6 @@
 // the scripted day the tests check figures against.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <future>
@@ -18,33 +17,14 @@
 #include "projections/store.h"
 #include "schemas/codec.h"
 #include "tests/domain/call_fixture.h"
+#include "tests/eventlog/test_util.h"
 
 namespace backline::projections::testing {
 
 using domain::calltest::customer;
 namespace cmd = domain::cmd;
 
-// A fresh directory (the pid keeps concurrent runs apart), removed with everything in it.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern =
-        ::testing::TempDir() + "backline-proj-" + std::to_string(::getpid()) + "-XXXXXX";
-    if (!pattern.starts_with("/")) pattern = "./" + pattern;
-    path_ = ::mkdtemp(pattern.data());
-    EXPECT_FALSE(path_.empty());
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using eventlog::testing::temp_dir;
 
 // 2024-05-01T08:00:00Z: the scripted day starts at 8 a.m. UTC.
 inline constexpr std::int64_t day_start_us = 1'714'550'400'000'000;
