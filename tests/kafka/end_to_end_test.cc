@@ -2,7 +2,6 @@
 // the in-process dev broker; then the real kcat reads every topic and the test compares what it
 // got with the engine's log: counts, keys, CloudEvents headers, payloads that verify and decode
 // to the log's events, each key's events in order.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,25 +20,7 @@ namespace {
 using testing::kcat_read;
 using testing::kcat_record;
 
-struct run_result {
-  int exit_code = -1;
-  std::string err;
-};
-
-run_result run_backlined(const std::string& args, const std::string& scratch) {
-  const std::string err = scratch + ".err";
-  const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " + BACKLINED +
-                              " " + args + " --listen 127.0.0.1:0 >/dev/null 2>" + err;
-  const int status = std::system(command.c_str());
-  std::string text;
-  if (FILE* f = std::fopen(err.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-  }
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
+using testing::run_backlined;
 
 class KafkaEndToEnd : public ::testing::Test {
  protected:
@@ -59,7 +40,7 @@ TEST_F(KafkaEndToEnd, DemoEventsArriveWithKeysHeadersAndPayloadsOfTheLog) {
   const std::string data = dir_.path() + "/data";
   auto run = run_backlined(
       "--data " + data + " --demo --once --kafka-json --kafka " + broker_->bootstrap(),
-      dir_.path() + "/backlined");
+      dir_.path() + "/backlined.err");
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
   auto log = eventlog::testing::open_log(data);
@@ -123,7 +104,7 @@ TEST_F(KafkaEndToEnd, DemoEventsArriveWithKeysHeadersAndPayloadsOfTheLog) {
 
 TEST_F(KafkaEndToEnd, EngineWithoutKafkaFlagPublishesNothing) {
   const std::string data = dir_.path() + "/data";
-  auto run = run_backlined("--data " + data + " --demo --once", dir_.path() + "/backlined");
+  auto run = run_backlined("--data " + data + " --demo --once", dir_.path() + "/backlined.err");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_FALSE(std::filesystem::exists(position_file_path(data)));
   EXPECT_TRUE(kcat_read(broker_->bootstrap(), topic_names{}.call).empty());
@@ -132,7 +113,7 @@ TEST_F(KafkaEndToEnd, EngineWithoutKafkaFlagPublishesNothing) {
 TEST_F(KafkaEndToEnd, BadKafkaConfigIsRefusedWithAHint) {
   auto run = run_backlined("--data " + dir_.path() + "/data --kafka " + broker_->bootstrap() +
                                " --kafka-config enable.idempotence=false",
-                           dir_.path() + "/backlined");
+                           dir_.path() + "/backlined.err");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("enable.idempotence must stay true"), std::string::npos) << run.err;
 }

@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -287,6 +290,26 @@ inline delivery_report check_against_log(eventlog::log& log,
 
 inline std::string this_test_name() {
   return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
+
+// backlined run from the source tree (it loads deploy/ from there) with `args`, on an ephemeral
+// API port; its exit code and what it wrote to stderr (kept in `err_file`).
+struct run_result {
+  int exit_code = -1;
+  std::string err;
+};
+inline run_result run_backlined(const std::string& args, const std::string& err_file) {
+  const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " + BACKLINED +
+                              " " + args + " --listen 127.0.0.1:0 >/dev/null 2>" + err_file;
+  const int status = std::system(command.c_str());
+  std::string text;
+  if (FILE* f = std::fopen(err_file.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+  }
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
 }
 
 }  // namespace backline::kafka::testing

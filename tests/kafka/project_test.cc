@@ -4,7 +4,6 @@
 // stored offsets; re-published envelopes are skipped as duplicates; `events tail --kafka` prints
 // every event.
 #include <librdkafka/rdkafka.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -22,12 +21,7 @@
 namespace backline::kafka {
 namespace {
 
-int run_backlined(const std::string& args, const std::string& err) {
-  const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " + BACKLINED +
-                              " " + args + " --listen 127.0.0.1:0 >/dev/null 2>" + err;
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using testing::run_backlined;
 
 // Produces each envelope again, as a relay restart would: same topic, key and value.
 void republish(const std::string& bootstrap, const std::vector<eventlog::record>& records) {
@@ -66,7 +60,8 @@ class KafkaProject : public ::testing::Test {
     ASSERT_TRUE(b.has_value()) << b.error();
     broker_ = std::move(*b);
     ASSERT_EQ(run_backlined("--data " + data_ + " --demo --once --kafka " + broker_->bootstrap(),
-                            dir_.path() + "/backlined.err"),
+                            dir_.path() + "/backlined.err")
+                  .exit_code,
               0);
     log_ = eventlog::testing::open_log(data_);
     ASSERT_TRUE(log_);
