@@ -1,6 +1,7 @@
 // Readers: any thread, concurrently with the writer. RocksDB iterators and Gets only; every
 // envelope read back is verified again (DESIGN invariant 6, paired with the writer's check).
 
+#include <algorithm>
 #include <limits>
 
 #include "eventlog/log_impl.h"
@@ -39,15 +40,21 @@ std::uint64_t log_impl::last_version_in_db(rocksdb::Iterator& it, std::string_vi
 std::expected<std::vector<record>, std::error_code> log_impl::read_stream(
     std::string_view stream, std::uint64_t from_version, std::size_t max) {
   catch_up();
+  from_version = std::max<std::uint64_t>(from_version, 1);
   std::string start, end;
   stream_key(start, stream, from_version);
+  // Versions are gapless from 1: without `from_version` there is nothing from it on. A point
+  // lookup (bloom filters, no iterator) answers that for a new stream, e.g. every new call.
+  rocksdb::PinnableSlice value;
+  auto first = db_->Get(rocksdb::ReadOptions(), cf_[cf_streams], start, &value);
+  if (first.IsNotFound()) return std::vector<record>{};
+  if (!first.ok()) return std::unexpected(read_error(first));
   end.assign(stream).push_back('\x01');  // just past every "stream\0<version>" key
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[cf_streams]));
   std::vector<record> out;
-  rocksdb::PinnableSlice value;
   for (it->Seek(start); it->Valid() && out.size() < max; it->Next()) {
     if (it->key().size() != stream.size() + 9 || it->value().size() != 8)
       return std::unexpected(make_error_code(errc::corrupt));

@@ -153,6 +153,12 @@ TEST(EventLog, ReadStreamReturnsOneStreamInVersionOrderFromAVersion) {
   auto none = l->read_stream("call/none");
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(none->empty());
+  auto from0 = l->read_stream("call/a", 0);  // versions start at 1
+  ASSERT_TRUE(from0.has_value());
+  EXPECT_EQ(from0->size(), 5u);
+  auto past = l->read_stream("call/a", 6);
+  ASSERT_TRUE(past.has_value());
+  EXPECT_TRUE(past->empty());
 }
 
 TEST(EventLog, ReadFromHonoursItsStartAndMaximum) {
