@@ -8,6 +8,9 @@ namespace backline::actors {
 std::string call_stream(std::string_view root_id) {
   return "call/" + std::string(root_id);
 }
+std::string vendor_call_key_alias(std::string_view key) {
+  return "vendorCallKey:" + std::string(key);
+}
 
 std::string_view to_string(outcome o) {
   static constexpr std::string_view names[] = {"accepted", "rejected", "conflict", "overloaded",
@@ -35,11 +38,17 @@ struct call_traits {
     return schemas::to_event(d);
   }
   static std::vector<event>& events_of(command_result& r) { return r.call_events; }
-  // New segments get an alias to this stream so the router finds them by voice call id.
+  // New segments get an alias to this stream so the router finds them by voice call id; a new
+  // call's vendorCallKey gets one too, so the telephony integration's key outlives a restart.
   static void aliases(const event& e, const std::string& stream, eventlog::append_request& req) {
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, domain::evt::call_created>) {
+            if (!x.vendor_call_key.empty()) {
+              req.aliases.emplace_back(vendor_call_key_alias(x.vendor_call_key), stream);
+            }
+          }
           const std::string* id = nullptr;
           if constexpr (std::is_same_v<T, domain::evt::consult_started>) id = &x.consult_call_id;
           if constexpr (std::is_same_v<T, domain::evt::warm_transfer_completed> ||

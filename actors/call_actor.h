@@ -42,5 +42,7 @@ call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, rout
 
 // The stream key of a conversation: "call/<root id>".
 std::string call_stream(std::string_view root_id);
+// The log alias of a call's vendorCallKey (written with its call_created): "vendorCallKey:<key>".
+std::string vendor_call_key_alias(std::string_view key);
 
 }  // namespace backline::actors

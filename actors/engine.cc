@@ -196,6 +196,11 @@ eventlog::log& engine::log() {
 const domain::directory& engine::directory() const {
   return *impl_->directory;
 }
+std::optional<std::string> engine::voice_call_of_vendor_key(std::string_view key) {
+  auto stream = log().resolve_alias(vendor_call_key_alias(key));
+  if (!stream || !stream->starts_with("call/")) return std::nullopt;
+  return stream->substr(5);
+}
 std::int64_t engine::now_us() const {
   return impl_->options.clock_us();
 }

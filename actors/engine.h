@@ -13,7 +13,9 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "actors/messages.h"
 
@@ -59,6 +61,9 @@ class engine {
   routing_actor routing() const;
   eventlog::log& log();
   const domain::directory& directory() const;
+  // The voice call created with vendorCallKey `key` (the log's alias, durable), if any; the last
+  // one when several calls were created with it.
+  std::optional<std::string> voice_call_of_vendor_key(std::string_view key);
   std::int64_t now_us() const;
 
   // Sends a command and waits for its outcome (for the demo, tools and tests; an actor would

@@ -162,9 +162,13 @@ void submit_command(const context_ptr& ctx, const http::request& req, http::resp
 }
 
 std::string resolve_voice_call(context& ctx, const std::string& id_or_vendor_key) {
-  const std::lock_guard lock(ctx.created_mutex);
-  const auto it = ctx.created.find(id_or_vendor_key);
-  return it == ctx.created.end() ? id_or_vendor_key : it->second.voice_call_id;
+  {
+    const std::lock_guard lock(ctx.created_mutex);
+    const auto it = ctx.created.find(id_or_vendor_key);
+    if (it != ctx.created.end()) return it->second.voice_call_id;
+  }
+  // Created before a restart, or forgotten by the bounded map: the log's alias.
+  return ctx.options.engine->voice_call_of_vendor_key(id_or_vendor_key).value_or(id_or_vendor_key);
 }
 
 std::string existing_voice_call(const context& ctx, const std::string& id, std::string_view field) {

@@ -117,8 +117,9 @@ void submit_command(const context_ptr& ctx, const http::request& req, http::resp
                     domain::command_body body, ok_body_fn ok_body, int ok_status = 200,
                     bool with_events = false);
 
-// A voice call named by the client: a voiceCallId, or a vendorCallKey of a call created through
-// this process. Unknown keys come back unchanged (the engine then answers 404).
+// A voice call named by the client: a voiceCallId, or a vendorCallKey (remembered in memory for
+// the calls created through this process, else the log's durable alias). Unknown keys come back
+// unchanged (the engine then answers 404).
 std::string resolve_voice_call(context& ctx, const std::string& id_or_vendor_key);
 void remember_call(context& ctx, const std::string& vendor_key, const std::string& voice_call_id,
                    const domain::call_attributes& attributes);

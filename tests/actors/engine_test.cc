@@ -172,6 +172,17 @@ TEST_F(EngineTest, TransferSegmentsAreRoutedToTheirConversationAfterARestart) {
   EXPECT_EQ(run(cmd::change_supervisor_mode{"s1", domain::supervise_mode::barge}).stream_id, "c1");
 }
 
+// The telephony integration names calls by its vendorCallKey: the log keeps the link.
+TEST_F(EngineTest, AVendorCallKeyFindsItsCallAfterARestart) {
+  ASSERT_EQ(run(cmd::create_call{.voice_call_id = "v1", .vendor_call_key = "carrier-42"}).status,
+            outcome::accepted);
+  EXPECT_EQ(engine_->voice_call_of_vendor_key("carrier-42"), "v1");
+  engine_.reset();
+  start();
+  EXPECT_EQ(engine_->voice_call_of_vendor_key("carrier-42"), "v1");
+  EXPECT_EQ(engine_->voice_call_of_vendor_key("carrier-43"), std::nullopt);
+}
+
 TEST_F(EngineTest, EndedIdleCallsArePassivatedAndReactivatedOnDemand) {
   engine_.reset();
   start(std::chrono::milliseconds(50));
