@@ -40,7 +40,7 @@ TEST_F(KafkaEndToEnd, DemoEventsArriveWithKeysHeadersAndPayloadsOfTheLog) {
   const std::string data = dir_.path() + "/data";
   auto run = run_backlined(
       "--data " + data + " --demo --once --kafka-json --kafka " + broker_->bootstrap(),
-      dir_.path() + "/backlined.err");
+      dir_.path() + "/backlined");
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
   auto log = eventlog::testing::open_log(data);
@@ -104,7 +104,7 @@ TEST_F(KafkaEndToEnd, DemoEventsArriveWithKeysHeadersAndPayloadsOfTheLog) {
 
 TEST_F(KafkaEndToEnd, EngineWithoutKafkaFlagPublishesNothing) {
   const std::string data = dir_.path() + "/data";
-  auto run = run_backlined("--data " + data + " --demo --once", dir_.path() + "/backlined.err");
+  auto run = run_backlined("--data " + data + " --demo --once", dir_.path() + "/backlined");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_FALSE(std::filesystem::exists(position_file_path(data)));
   EXPECT_TRUE(kcat_read(broker_->bootstrap(), topic_names{}.call).empty());
@@ -113,7 +113,7 @@ TEST_F(KafkaEndToEnd, EngineWithoutKafkaFlagPublishesNothing) {
 TEST_F(KafkaEndToEnd, BadKafkaConfigIsRefusedWithAHint) {
   auto run = run_backlined("--data " + dir_.path() + "/data --kafka " + broker_->bootstrap() +
                                " --kafka-config enable.idempotence=false",
-                           dir_.path() + "/backlined.err");
+                           dir_.path() + "/backlined");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("enable.idempotence must stay true"), std::string::npos) << run.err;
 }

@@ -4,11 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,6 +16,7 @@
 #include "eventlog/log.h"
 #include "schemas/codec.h"
 #include "tests/eventlog/test_util.h"
+#include "tests/tools/subprocess.h"
 
 namespace backline::kafka::testing {
 
@@ -293,23 +291,10 @@ inline std::string this_test_name() {
 }
 
 // backlined run from the source tree (it loads deploy/ from there) with `args`, on an ephemeral
-// API port; its exit code and what it wrote to stderr (kept in `err_file`).
-struct run_result {
-  int exit_code = -1;
-  std::string err;
-};
-inline run_result run_backlined(const std::string& args, const std::string& err_file) {
-  const std::string command = std::string("cd ") + BACKLINE_SOURCE_DIR + " && exec " + BACKLINED +
-                              " " + args + " --listen 127.0.0.1:0 >/dev/null 2>" + err_file;
-  const int status = std::system(command.c_str());
-  std::string text;
-  if (FILE* f = std::fopen(err_file.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-  }
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+// API port; `scratch` names the files that catch its output.
+inline backline::testing::run_result run_backlined(const std::string& args,
+                                                   const std::string& scratch) {
+  return backline::testing::run(BACKLINED, args + " --listen 127.0.0.1:0", scratch);
 }
 
 }  // namespace backline::kafka::testing

@@ -60,7 +60,7 @@ class KafkaProject : public ::testing::Test {
     ASSERT_TRUE(b.has_value()) << b.error();
     broker_ = std::move(*b);
     ASSERT_EQ(run_backlined("--data " + data_ + " --demo --once --kafka " + broker_->bootstrap(),
-                            dir_.path() + "/backlined.err")
+                            dir_.path() + "/backlined")
                   .exit_code,
               0);
     log_ = eventlog::testing::open_log(data_);
