@@ -132,7 +132,8 @@ class log {
   virtual stats counters() const = 0;
 
   // Calls `on_record` for every committed event from position `from` on, in order, forever
-  // (catching up from disk, then following commits), on its own thread.
+  // (catching up from disk, then following commits), on its own thread. The record is valid
+  // only during the call (it is refilled in place for the next event).
   virtual std::unique_ptr<subscription> subscribe(std::uint64_t from,
                                                   std::function<void(const record&)> on_record) = 0;
 

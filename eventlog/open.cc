@@ -91,7 +91,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> descriptors() {
   auto streams = cf_options(32 << 20, true);
   streams.memtable_insert_with_hint_prefix_extractor = std::make_shared<stream_prefix>();
   d.emplace_back(cf_names[cf_streams], streams);
-  d.emplace_back(cf_names[cf_aliases], cf_options(8 << 20));
+  // Alias lookups mostly miss: a voice call id that is a conversation's root, a vendorCallKey
+  // the API did not remember.
+  d.emplace_back(cf_names[cf_aliases], cf_options(8 << 20, true));
   d.emplace_back(cf_names[cf_meta], cf_options(4 << 20));
   return d;
 }

@@ -20,24 +20,33 @@ class subscription_handle final : public subscription {
   std::shared_ptr<subscription_core> core_;
 };
 
+// Visits each chunk in place (one reused record, no copy per event) and follows commits.
 void run(log_impl& log, const subscription_core& core, std::uint64_t next,
          const std::function<void(const record&)>& on_record) {
   while (!core.stop.load(std::memory_order_acquire)) {
-    auto chunk = log.read_from(next, chunk_records_max);
-    if (!chunk) {
+    bool stopped = false;
+    auto visited = log.visit_from(
+        next, chunk_records_max,
+        [&](const record& r) {
+          if (core.stop.load(std::memory_order_acquire)) {
+            stopped = true;
+            return false;
+          }
+          on_record(r);
+          next = r.position + 1;
+          return true;
+        },
+        read_hint::recent);
+    if (stopped) return;
+    if (!visited) {  // the records before the error were delivered; `next` follows them
       std::fprintf(stderr,
                    "{\"level\":\"error\",\"module\":\"eventlog\",\"msg\":\"subscription cannot "
                    "read at position %llu: %s; retrying\"}\n",
-                   static_cast<unsigned long long>(next), chunk.error().message().c_str());
+                   static_cast<unsigned long long>(next), visited.error().message().c_str());
       log.wait_for_commit(next, core.stop, /*poll=*/true);
       continue;
     }
-    for (const auto& r : *chunk) {
-      if (core.stop.load(std::memory_order_acquire)) return;
-      on_record(r);
-      next = r.position + 1;
-    }
-    if (chunk->size() < chunk_records_max) log.wait_for_commit(next, core.stop, false);
+    if (*visited < chunk_records_max) log.wait_for_commit(next, core.stop, false);
   }
 }
 

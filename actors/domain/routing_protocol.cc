@@ -293,7 +293,6 @@ void on_blind_transfer(routing_view& v, std::string_view stream, const evt::blin
 
 void transfer_unanswered(routing_view& v, const offer_in_flight& f) {
   if (!f.queue.empty() && v.dir->find_queue(f.queue) != nullptr) {
-    v.queue_of[f.voice_call_id] = f.queue;
     enqueue_segment(v, f.queue, f.voice_call_id);
     return;
   }
