@@ -138,6 +138,12 @@ void log_impl::stop_appends() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // the writer drains the queue before it exits
+  // The callbacks' captures (e.g. actor handles) go now, while what they point to still exists.
+  std::vector<append_request> spent;
+  {
+    std::lock_guard lock(queue_mu_);
+    spent.swap(spent_);
+  }
 }
 
 log_impl::~log_impl() {
@@ -156,8 +162,10 @@ log_impl::~log_impl() {
 std::error_code log_impl::append(append_request request) {
   if (opts_.read_only) return errc::closed;
   if (failed_.load(std::memory_order_relaxed)) return errc::io_error;
+  std::vector<append_request> spent;  // destroyed here, after the lock is released
   {
     std::lock_guard lock(queue_mu_);
+    spent.swap(spent_);
     if (stopping_) return errc::closed;
     if (queue_.size() >= opts_.queue_requests_max) return errc::overloaded;
     queue_.push_back(std::move(request));

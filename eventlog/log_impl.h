@@ -3,7 +3,8 @@
 // eventlog/log.h; this header only says how the pieces share state.
 //
 // Threads
-// - callers of append: take queue_mu_, push, notify the writer (never wait).
+// - callers of append: take queue_mu_, push, take the spent requests, notify the writer (never
+//   wait); the spent requests are destroyed after the lock is released.
 // - the writer thread (writer.cc): owns versions_, batch_, next_position_; the only RocksDB writer.
 // - readers (reader.cc): any thread; RocksDB Get/iterators only, no shared mutable state.
 // - one thread per subscription (subscription.cc): waits on commit_cv_.
@@ -111,8 +112,12 @@ class log_impl final : public log {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<append_request> queue_;
-  bool stopping_ = false;        // guarded by queue_mu_
+  bool stopping_ = false;         // guarded by queue_mu_
   bool writer_sleeping_ = false;  // guarded by queue_mu_: append signals only then
+  // Requests the writer is done with, guarded by queue_mu_: the next append takes them and frees
+  // them on its own thread, which allocated them. Freed on the writer thread, every event's
+  // strings and every `done` closure went back to another thread's malloc arena, under its lock.
+  std::vector<append_request> spent_;
   // Requests queued, readable without the lock: the writer spins on it briefly before it sleeps,
   // so a busy engine hands over requests without a futex wake per append.
   std::atomic<std::size_t> queued_{0};

@@ -3,6 +3,7 @@
 // only then runs the `done` callbacks.
 
 #include <algorithm>
+#include <iterator>
 
 #include "eventlog/log_impl.h"
 #include "schemas/codec.h"
@@ -86,6 +87,12 @@ void log_impl::commit_batch(std::vector<append_request>& reqs) {
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     if (outcomes[i]) n_requests_.fetch_add(1, std::memory_order_relaxed);
     if (reqs[i].done) reqs[i].done(outcomes[i]);
+  }
+  std::lock_guard lock(queue_mu_);
+  if (spent_.empty()) {
+    spent_.swap(reqs);
+  } else {
+    std::move(reqs.begin(), reqs.end(), std::back_inserter(spent_));
   }
 }
 

@@ -289,6 +289,30 @@ TEST(EventLog, DestroyingTheLogDrainsTheQueueAndRunsEveryCallback) {
   EXPECT_EQ(l->committed_position(), n);
 }
 
+// A finished request is freed by the next append, on the appender's thread; stop_appends frees
+// what is left, so callbacks' captures (an engine's actor handles) never outlive it.
+TEST(EventLog, FinishedRequestsAreFreedByTheNextAppendOrByStopAppends) {
+  temp_dir dir;
+  auto l = open_log(dir.path());
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = token;
+  auto first = request({event("a", 1)});
+  first.done = [token = std::move(token)](outcome) {};
+  ASSERT_FALSE(l->append(std::move(first)));
+  for (std::uint64_t v = 2; v <= 50 && !watch.expired(); ++v) {
+    ASSERT_TRUE(append_and_wait(*l, request({event("a", v)})).has_value());
+  }
+  EXPECT_TRUE(watch.expired()) << "a later append frees the finished request";
+
+  auto kept = std::make_shared<int>(0);
+  watch = kept;
+  auto last = request({event("b", 1)});
+  last.done = [kept = std::move(kept)](outcome) {};
+  ASSERT_FALSE(l->append(std::move(last)));
+  l->stop_appends();
+  EXPECT_TRUE(watch.expired()) << "stop_appends frees the requests no append took";
+}
+
 TEST(EventLog, SubscriptionCatchesUpThenFollowsLiveCommits) {
   temp_dir dir;
   auto l = open_log(dir.path());
