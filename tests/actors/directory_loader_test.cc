@@ -58,8 +58,9 @@ TEST(DirectoryLoader, TheDemoSupervisorsHaveTheirDocumentedGrants) {
        {supervise_mode::monitor, supervise_mode::whisper, supervise_mode::barge}) {
     EXPECT_TRUE(d->may_supervise("peggy", m, "alice"));
     EXPECT_TRUE(d->may_supervise("peggy", m, "ivan"));
-    EXPECT_FALSE(d->may_supervise("peggy", m, "mallory"));
+    EXPECT_TRUE(d->may_supervise("peggy", m, "mallory"));  // a specialist
     EXPECT_FALSE(d->may_supervise("quentin", m, "ivan"));
+    EXPECT_FALSE(d->may_supervise("quentin", m, "mallory"));
   }
   EXPECT_TRUE(d->may_supervise("quentin", supervise_mode::monitor, "alice"));
   EXPECT_FALSE(d->may_supervise("quentin", supervise_mode::whisper, "alice"));
