@@ -117,6 +117,9 @@ offset<fb::UpdateAttributes> to_fb(builder& b, const cmd::update_attributes& c) 
   auto attributes = detail::to_fb(b, c.attributes);
   return fb::CreateUpdateAttributes(b, str(b, c.voice_call_id), attributes);
 }
+offset<fb::AssignQueue> to_fb(builder& b, const cmd::assign_queue& c) {
+  return fb::CreateAssignQueue(b, str(b, c.voice_call_id), str(b, c.queue));
+}
 
 // ---- FlatBuffers -> domain -----------------------------------------------------------------
 
@@ -244,6 +247,9 @@ cmd::stop_recording from_fb(const fb::StopRecording& t, reader&) {
 cmd::update_attributes from_fb(const fb::UpdateAttributes& t, reader&) {
   return {str(t.voice_call_id()), detail::from_fb(t.attributes())};
 }
+cmd::assign_queue from_fb(const fb::AssignQueue& t, reader&) {
+  return {str(t.voice_call_id()), str(t.queue())};
+}
 
 // ---- the union -----------------------------------------------------------------------------
 
@@ -254,7 +260,7 @@ using command_tables =
                fb::CompleteWarmTransfer, fb::BlindTransfer, fb::MergeConference, fb::JoinSupervisor,
                fb::ChangeSupervisorMode, fb::LeaveSupervisor, fb::EndCall, fb::WrapUp,
                fb::AddTranscript, fb::AddConversationEvent, fb::StartRecording, fb::PauseRecording,
-               fb::ResumeRecording, fb::StopRecording, fb::UpdateAttributes>;
+               fb::ResumeRecording, fb::StopRecording, fb::UpdateAttributes, fb::AssignQueue>;
 static_assert(std::tuple_size_v<command_tables> == std::variant_size_v<domain::command_body>);
 
 template <std::size_t I>

@@ -113,6 +113,9 @@ offset<fb::AttributesUpdated> to_fb(builder& b, const evt::attributes_updated& e
   auto attributes = detail::to_fb(b, e.attributes);
   return fb::CreateAttributesUpdated(b, str(b, e.voice_call_id), attributes);
 }
+offset<fb::QueueAssigned> to_fb(builder& b, const evt::queue_assigned& e) {
+  return fb::CreateQueueAssigned(b, str(b, e.voice_call_id), str(b, e.queue));
+}
 
 // ---- FlatBuffers -> domain -----------------------------------------------------------------
 
@@ -244,6 +247,9 @@ evt::recording_stopped from_fb(const fb::RecordingStopped& t, reader&) {
 evt::attributes_updated from_fb(const fb::AttributesUpdated& t, reader&) {
   return {str(t.voice_call_id()), detail::from_fb(t.attributes())};
 }
+evt::queue_assigned from_fb(const fb::QueueAssigned& t, reader&) {
+  return {str(t.voice_call_id()), str(t.queue())};
+}
 
 // ---- the union -----------------------------------------------------------------------------
 
@@ -255,7 +261,7 @@ using event_tables = std::tuple<
     fb::BlindTransferred, fb::ConferenceMerged, fb::SupervisorJoined, fb::SupervisorModeChanged,
     fb::SupervisorLeft, fb::CallEnded, fb::WrapUpRecorded, fb::TranscriptMessageAdded,
     fb::ConversationEventRecorded, fb::RecordingStarted, fb::RecordingPaused, fb::RecordingResumed,
-    fb::RecordingStopped, fb::AttributesUpdated>;
+    fb::RecordingStopped, fb::AttributesUpdated, fb::QueueAssigned>;
 
 // The overload sets above, for detail::event_union.
 struct fns {

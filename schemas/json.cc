@@ -111,6 +111,7 @@ BACKLINE_EVENT_JSON(recording_paused, voice_call_id)
 BACKLINE_EVENT_JSON(recording_resumed, voice_call_id)
 BACKLINE_EVENT_JSON(recording_stopped, voice_call_id)
 BACKLINE_EVENT_JSON(attributes_updated, voice_call_id, attributes)
+BACKLINE_EVENT_JSON(queue_assigned, voice_call_id, queue)
 }  // namespace evt
 
 namespace agent_evt {
@@ -146,7 +147,7 @@ namespace backline::schemas {
 namespace {
 
 // In domain::event_body's order.
-constexpr std::array<std::string_view, 27> event_type_names = {"call_created",
+constexpr std::array<std::string_view, 28> event_type_names = {"call_created",
                                                                "call_ringing",
                                                                "call_answered",
                                                                "participant_joined",
@@ -172,7 +173,8 @@ constexpr std::array<std::string_view, 27> event_type_names = {"call_created",
                                                                "recording_paused",
                                                                "recording_resumed",
                                                                "recording_stopped",
-                                                               "attributes_updated"};
+                                                               "attributes_updated",
+                                                               "queue_assigned"};
 static_assert(event_type_names.size() == std::variant_size_v<domain::event_body>);
 
 // In domain::agent_event_body's and domain::queue_event_body's order; the names of the domain's

@@ -142,6 +142,9 @@ struct pause_recording { std::string voice_call_id; };
 struct resume_recording { std::string voice_call_id; };
 struct stop_recording { std::string voice_call_id; };
 struct update_attributes { std::string voice_call_id; call_attributes attributes; };
+// The queue the call waits in, as routing (the Omni flow) or the telephony platform decided it:
+// the VoiceCall record's queue. A directory queue; the same queue again changes nothing.
+struct assign_queue { std::string voice_call_id, queue; };
 }  // namespace cmd
 
 using command_body =
@@ -151,7 +154,8 @@ using command_body =
                  cmd::merge_conference, cmd::join_supervisor, cmd::change_supervisor_mode,
                  cmd::leave_supervisor, cmd::end_call, cmd::wrap_up, cmd::add_transcript,
                  cmd::add_conversation_event, cmd::start_recording, cmd::pause_recording,
-                 cmd::resume_recording, cmd::stop_recording, cmd::update_attributes>;
+                 cmd::resume_recording, cmd::stop_recording, cmd::update_attributes,
+                 cmd::assign_queue>;
 
 // The voice call a command addresses (used by the router to find the stream).
 const std::string& target_voice_call_id(const command_body& c);
@@ -228,6 +232,7 @@ struct recording_paused { std::string voice_call_id; };
 struct recording_resumed { std::string voice_call_id; };
 struct recording_stopped { std::string voice_call_id; };
 struct attributes_updated { std::string voice_call_id; call_attributes attributes; };
+struct queue_assigned { std::string voice_call_id, queue; };
 }  // namespace evt
 
 using event_body =
@@ -239,7 +244,8 @@ using event_body =
                  evt::supervisor_mode_changed, evt::supervisor_left, evt::call_ended,
                  evt::wrap_up_recorded, evt::transcript_message_added,
                  evt::conversation_event_recorded, evt::recording_started, evt::recording_paused,
-                 evt::recording_resumed, evt::recording_stopped, evt::attributes_updated>;
+                 evt::recording_resumed, evt::recording_stopped, evt::attributes_updated,
+                 evt::queue_assigned>;
 
 // An event with the instant it occurred (the envelope's occurred-at), in microseconds.
 struct event {

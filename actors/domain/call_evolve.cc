@@ -247,6 +247,7 @@ struct folder {
   void operator()(const evt::attributes_updated& e) {
     must_find(s, e.voice_call_id).attributes = e.attributes;
   }
+  void operator()(const evt::queue_assigned& e) { must_find(s, e.voice_call_id).queue = e.queue; }
 };
 
 void folder::operator()(const evt::warm_transfer_completed& e) {

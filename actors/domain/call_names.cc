@@ -70,6 +70,7 @@ BACKLINE_NAME(cmd, pause_recording)
 BACKLINE_NAME(cmd, resume_recording)
 BACKLINE_NAME(cmd, stop_recording)
 BACKLINE_NAME(cmd, update_attributes)
+BACKLINE_NAME(cmd, assign_queue)
 BACKLINE_NAME(evt, call_created)
 BACKLINE_NAME(evt, call_ringing)
 BACKLINE_NAME(evt, call_answered)
@@ -97,6 +98,7 @@ BACKLINE_NAME(evt, recording_paused)
 BACKLINE_NAME(evt, recording_resumed)
 BACKLINE_NAME(evt, recording_stopped)
 BACKLINE_NAME(evt, attributes_updated)
+BACKLINE_NAME(evt, queue_assigned)
 #undef BACKLINE_NAME
 
 // The voice call a command addresses: the first id field of each command.

@@ -149,6 +149,21 @@ decision decide_attributes(const call_state& s, const cmd::update_attributes& c,
   return events{{ctx.now_us, evt::attributes_updated{c.voice_call_id, std::move(merged)}}};
 }
 
+// The record's queue: a directory queue, on a segment that has not ended.
+decision decide_queue(const call_state& s, const cmd::assign_queue& c, const decide_context& ctx) {
+  auto seg = find_segment(s, c.voice_call_id);
+  if (!seg) return fail(seg);
+  if (auto ok = check_id("queue", c.queue); !ok) return std::unexpected(ok.error());
+  if (ctx.dir != nullptr && ctx.dir->find_queue(c.queue) == nullptr) {
+    return reject(errc::invalid_argument, fmt::format("the directory has no queue {}", c.queue));
+  }
+  if ((*seg)->queue == c.queue) return events{};
+  if ((*seg)->status == segment_status::ended) {
+    return reject(errc::call_ended, fmt::format("voice call {} has ended", c.voice_call_id));
+  }
+  return events{{ctx.now_us, evt::queue_assigned{c.voice_call_id, c.queue}}};
+}
+
 }  // namespace
 
 decision decide_post(const call_state& s, const command_body& c, const decide_context& ctx) {
@@ -175,6 +190,8 @@ decision decide_post(const call_state& s, const command_body& c, const decide_co
               s, x.voice_call_id, {rs::recording, rs::paused}, rs::stopped, ctx);
         } else if constexpr (std::is_same_v<T, cmd::update_attributes>) {
           return decide_attributes(s, x, ctx);
+        } else if constexpr (std::is_same_v<T, cmd::assign_queue>) {
+          return decide_queue(s, x, ctx);
         } else {
           // Every other command is decided in call.cc or call_flows.cc before reaching here.
           static_assert(!sizeof(T*) || true);

@@ -430,6 +430,9 @@ request_result request_customer(routing_view& v, const route_req::customer_call&
   r.steps.push_back(one(to_call(c.call_id, std::move(create))));
   r.agent = d->agent;
   enqueue_call(v, c.call_id, queue, c.priority, d->required_skills, r);
+  // A call the platform created before asking the flow keeps its own facts (the create above
+  // is then refused as a conflict and changes nothing); the decided queue is still its record's.
+  r.steps.back().commands.push_back(to_call(c.call_id, cmd::assign_queue{c.call_id, queue}));
   return r;
 }
 

@@ -38,7 +38,7 @@
 //   from the target to the original caller, routed the same way.
 // - Customer calls (`customer_call`): the phone channel's flow (routing.h `evaluate_flow`); an
 //   agent named by a rule is offered the item first; the item waits in the decided queue, else
-//   the channel's fallback queue.
+//   the channel's fallback queue, which becomes the call record's queue (call `assign_queue`).
 // - Blind transfers (call `blind_transferred`): the transferring agent's work is released. To
 //   a queue: the new segment waits there. To an agent: they are offered the new segment alone
 //   (the call already rings them) when they can take it; accept answers it. Decline, timeout,

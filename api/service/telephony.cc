@@ -4,11 +4,13 @@
 // Field mapping (what a field becomes; a field the engine has no fact for is named in the
 // answer's "ignored" list, never silently dropped):
 //   POST /voiceCalls           -> create_call (voiceCallId drawn here, vendorCallKey kept)
-//   PATCH /voiceCalls/{id}     -> callAttributes: update_attributes; agent: answer;
-//                                 recordingLocation: start_recording; endTime or
-//                                 isActiveCall=false: end_call (disconnectReason), in that order
+//   PATCH /voiceCalls/{id}     -> callAttributes: update_attributes; queue: assign_queue;
+//                                 agent: answer; recordingLocation: start_recording; endTime
+//                                 or isActiveCall=false: end_call (disconnectReason), in that
+//                                 order
 //   POST .../messages          -> add_transcript
-//   PATCH .../omniFlow         -> routing customer_call -> {"agent"} or {"queue"}
+//   PATCH .../omniFlow         -> routing customer_call -> {"agent"} or {"queue"} (the queue
+//                                 decided becomes the record's queue: assign_queue)
 //   PATCH .../clearRouting     -> routing clear_routing
 //   POST .../requestCallback   -> routing customer_callback (keeps the queue position)
 //   POST .../realtimeConversationEvents / postConversationEvents -> add_conversation_event
@@ -180,6 +182,9 @@ void update_voice_call(const context_ptr& ctx, http::request& req, http::respond
   if (has(body, "callAttributes")) {
     commands->push_back(cmd::update_attributes{id, parse_attributes(body, "callAttributes")});
   }
+  if (const auto queue = optional_string(body, "queue"); !queue.empty()) {
+    commands->push_back(cmd::assign_queue{id, queue});
+  }
   if (const auto agent = optional_string(body, "agent"); !agent.empty()) {
     commands->push_back(cmd::answer{id, agent});
   }
@@ -200,8 +205,8 @@ void update_voice_call(const context_ptr& ctx, http::request& req, http::respond
     commands->push_back(cmd::end_call{id, reason.empty() ? "telephony" : reason});
   }
   std::vector<std::string> ignored;
-  for (const auto* f : {"startTime", "enqueueTime", "acceptTime", "fromNumber", "queue",
-                        "totalRecordingDuration"}) {
+  for (const auto* f :
+       {"startTime", "enqueueTime", "acceptTime", "fromNumber", "totalRecordingDuration"}) {
     if (has(body, f)) ignored.emplace_back(f);
   }
   json ok{{"voiceCallId", id}, {"errors", json::array()}};

@@ -199,9 +199,8 @@ TEST_F(Scenario, RoutedConsultedWarmTransferredSupervisedEndedWrappedUpAndReadBa
   EXPECT_EQ(customer["segment_kind"], "customer");
   EXPECT_EQ(customer["call_type"], "Inbound");
   EXPECT_EQ(customer["owner_agent"], who.agent);
-  // The record's queue is the one named at creation (none here): the routed queue is on the
-  // queue's stream, not the call's (a known gap of the read model, like enqueue_time).
-  EXPECT_EQ(customer["queue"], "");
+  // The record's queue is the one the flow decided (the call was created without one).
+  EXPECT_EQ(customer["queue"], who.queue);
   EXPECT_FALSE(w.events("queue/" + who.queue).empty());
   EXPECT_EQ(customer["case_category"], "billing");
   EXPECT_EQ(customer["vendor_call_key"], "vck-scenario");

@@ -100,12 +100,14 @@ TEST_F(Telephony, UpdateByVendorKeyAppliesWhatItCanAndNamesWhatItIgnores) {
   const auto r = w_.request("PATCH", base + "/vk-update", telephony(),
                             json{{"callAttributes", json{{"subject", "Refund"}}},
                                  {"queue", "Billing"},
+                                 {"enqueueTime", "2026-11-30T10:00:00Z"},
                                  {"isActiveCall", false},
                                  {"disconnectReason", "customer_hangup"}});
   ASSERT_EQ(r.status, 200) << render(r);
   EXPECT_EQ(r.body["voiceCallId"], id);
-  EXPECT_EQ(r.body["ignored"], json::array({"queue"}));
+  EXPECT_EQ(r.body["ignored"], json::array({"enqueueTime"}));
   EXPECT_EQ(w_.count("call/" + id, "attributes_updated"), 1u);
+  EXPECT_EQ(w_.count("call/" + id, "queue_assigned"), 1u);
   EXPECT_EQ(w_.count("call/" + id, "call_ended"), 1u);
   // Ended: ending again changes nothing (a retry of the hang-up is harmless).
   const auto events = w_.events("call/" + id).size();
@@ -120,6 +122,33 @@ TEST_F(Telephony, UpdateByVendorKeyAppliesWhatItCanAndNamesWhatItIgnores) {
   EXPECT_EQ(late.body.value("rule", ""), "call_ended") << render(late);
   EXPECT_EQ(w_.request("PATCH", base + "/no-such-call", telephony(), json{{"endTime", "x"}}).status,
             404);
+}
+
+// The queue is a fact of the record, whether the flow decided it or the platform reports it.
+TEST_F(Telephony, TheRecordsQueueIsTheFlowsOrThePlatformsQueue) {
+  const auto routed =
+      create("vk-routed-queue", {{"callAttributes", json{{"case_category", "billing"}}}});
+  auto r = w_.request("PATCH", base + "/vk-routed-queue/omniFlow", telephony(),
+                      json{{"dialedNumber", center_number}});
+  ASSERT_EQ(r.status, 200) << render(r);
+  EXPECT_EQ(r.body.value("queue", ""), "Billing") << render(r);
+  ASSERT_TRUE(w_.eventually_has("call/" + routed, "queue_assigned"));
+
+  const auto reported = create("vk-reported-queue");
+  r = w_.request("PATCH", base + "/vk-reported-queue", telephony(), json{{"queue", "Retention"}});
+  ASSERT_EQ(r.status, 200) << render(r);
+  EXPECT_FALSE(r.body.contains("ignored")) << render(r);
+  const auto events = w_.events("call/" + reported).size();
+  r = w_.request("PATCH", base + "/vk-reported-queue", telephony(), json{{"queue", "Nowhere"}});
+  EXPECT_EQ(r.status, 400) << render(r);
+  EXPECT_EQ(w_.events("call/" + reported).size(), events);
+
+  ASSERT_TRUE(w_.projected());
+  for (const auto& [id, queue] : {std::pair{routed, "Billing"}, {reported, "Retention"}}) {
+    const auto got = w_.request("GET", "/v1/voice-calls/" + id, telephony());
+    ASSERT_EQ(got.status, 200) << render(got);
+    EXPECT_EQ(got.body.value("queue", ""), queue) << render(got);
+  }
 }
 
 TEST_F(Telephony, TranscriptMessagesSingleAndBulk) {

@@ -214,6 +214,7 @@ struct generator {
         }
       }
       case 29:
+        if (chance(0.3)) return cmd::assign_queue{id, chance(0.5) ? "General" : "Billing"};
         return cmd::update_attributes{id, attributes()};
       case 30:
       case 31: {  // a consult, then its target answers

@@ -704,6 +704,32 @@ TEST(Attributes, CustomAttributesAreBounded) {
   EXPECT_EQ(f.rule(cmd::update_attributes{"X", {}}), "call_not_found");
 }
 
+// The record's queue --------------------------------------------------------------------------
+
+TEST(AssignQueue, SetsTheRecordsQueueOnceAndOnlyToADirectoryQueue) {
+  call_fixture f;
+  f.inbound();
+  EXPECT_EQ(f.seg("C").queue, "General");  // as created
+  EXPECT_EQ(f.run_names(cmd::assign_queue{"C", "Billing"}), "queue_assigned");
+  EXPECT_EQ(f.seg("C").queue, "Billing");
+  EXPECT_EQ(f.run_names(cmd::assign_queue{"C", "Billing"}), "") << "the same queue again";
+  EXPECT_EQ(f.run_names(cmd::assign_queue{"C", "General"}), "queue_assigned");
+  EXPECT_EQ(f.seg("C").queue, "General");
+  EXPECT_EQ(f.rule(cmd::assign_queue{"C", "Nowhere"}), "invalid_argument");
+  EXPECT_EQ(f.rule(cmd::assign_queue{"C", ""}), "invalid_argument");
+  EXPECT_EQ(f.rule(cmd::assign_queue{"X", "Billing"}), "call_not_found");
+}
+
+TEST(AssignQueue, AnEndedCallKeepsItsQueue) {
+  call_fixture f;
+  f.inbound();
+  f.run(cmd::assign_queue{"C", "Billing"});
+  f.run(cmd::end_call{"C", "customer_hung_up", {}});
+  EXPECT_EQ(f.rule(cmd::assign_queue{"C", "General"}), "call_ended");
+  EXPECT_EQ(f.run_names(cmd::assign_queue{"C", "Billing"}), "") << "a repeat changes nothing";
+  EXPECT_EQ(f.seg("C").queue, "Billing");
+}
+
 // Bounds --------------------------------------------------------------------------------------
 
 TEST(Bounds, IdsLongerThan128BytesAreRefused) {

@@ -119,6 +119,7 @@ TEST(AgentQueueCodec, UnionTagsAreTheBasePlusTheVariantIndex) {
   EXPECT_EQ(static_cast<int>(fb::EventBody::QueueOfferTimedOut), 208);
   EXPECT_EQ(static_cast<int>(fb::EventBody::DirectoryReplaced), 64);
   EXPECT_EQ(static_cast<int>(fb::EventBody::AttributesUpdated), 27);
+  EXPECT_EQ(static_cast<int>(fb::EventBody::QueueAssigned), 28);
 }
 
 TEST(AgentQueueCodec, ToAgentAndQueueEventPairTheBodyWithItsInstant) {

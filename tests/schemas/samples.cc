@@ -50,6 +50,7 @@ std::vector<domain::event_body> sample_events() {
       evt::recording_resumed{"vc-1"},
       evt::recording_stopped{"vc-1"},
       evt::attributes_updated{"vc-1", sample_attributes()},
+      evt::queue_assigned{"vc-1", "Billing"},
   };
 }
 
@@ -134,6 +135,7 @@ std::vector<domain::command_body> sample_commands() {
       cmd::resume_recording{"vc-1"},
       cmd::stop_recording{"vc-1"},
       cmd::update_attributes{"vc-1", sample_attributes()},
+      cmd::assign_queue{"vc-1", "Billing"},
   };
 }
 
