@@ -63,7 +63,8 @@ offset<fb::WarmTransferCompleted> to_fb(builder& b, const evt::warm_transfer_com
 }
 offset<fb::BlindTransferred> to_fb(builder& b, const evt::blind_transferred& e) {
   return fb::CreateBlindTransferred(b, str(b, e.voice_call_id), str(b, e.new_segment_id),
-                                    str(b, e.target_agent), str(b, e.target_queue));
+                                    str(b, e.target_agent), str(b, e.target_queue),
+                                    str(b, e.fallback_queue));
 }
 offset<fb::ConferenceMerged> to_fb(builder& b, const evt::conference_merged& e) {
   return fb::CreateConferenceMerged(b, str(b, e.voice_call_id), str(b, e.consult_call_id),
@@ -185,7 +186,8 @@ evt::blind_transferred from_fb(const fb::BlindTransferred& t, reader&) {
   return {.voice_call_id = str(t.voice_call_id()),
           .new_segment_id = str(t.new_segment_id()),
           .target_agent = str(t.target_agent()),
-          .target_queue = str(t.target_queue())};
+          .target_queue = str(t.target_queue()),
+          .fallback_queue = str(t.fallback_queue())};
 }
 evt::conference_merged from_fb(const fb::ConferenceMerged& t, reader&) {
   return {.voice_call_id = str(t.voice_call_id()),

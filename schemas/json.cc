@@ -95,7 +95,8 @@ BACKLINE_EVENT_JSON(consult_completed, consult_call_id)
 BACKLINE_EVENT_JSON(consult_cancelled, consult_call_id)
 BACKLINE_EVENT_JSON(warm_transfer_completed, voice_call_id, consult_call_id, new_segment_id,
                     target_agent)
-BACKLINE_EVENT_JSON(blind_transferred, voice_call_id, new_segment_id, target_agent, target_queue)
+BACKLINE_EVENT_JSON(blind_transferred, voice_call_id, new_segment_id, target_agent, target_queue,
+                    fallback_queue)
 BACKLINE_EVENT_JSON(conference_merged, voice_call_id, consult_call_id, target_agent)
 BACKLINE_EVENT_JSON(supervisor_joined, voice_call_id, session_id, supervisor_id, mode,
                     coached_agent)

@@ -199,8 +199,10 @@ struct warm_transfer_completed {
   std::string voice_call_id, consult_call_id, new_segment_id, target_agent;
 };
 // Ends the segment; starts the new one with the customer, ringing the agent or queued.
+// `fallback_queue`: the ended segment's queue (the record's), where the customer waits when a
+// transfer to an agent goes unanswered; carried so routing needs no memory of the call.
 struct blind_transferred {
-  std::string voice_call_id, new_segment_id, target_agent, target_queue;
+  std::string voice_call_id, new_segment_id, target_agent, target_queue, fallback_queue;
 };
 // The consult target joins the customer segment; the consult ends; the customer is resumed.
 struct conference_merged { std::string voice_call_id, consult_call_id, target_agent; };

@@ -188,7 +188,8 @@ decision decide_blind_transfer(const call_state& s, const cmd::blind_transfer& c
   }
   emitter emit{ctx.now_us, {}};
   close_children(s, c.voice_call_id, {}, emit);
-  emit(evt::blind_transferred{c.voice_call_id, c.new_segment_id, c.target_agent, c.target_queue});
+  emit(evt::blind_transferred{c.voice_call_id, c.new_segment_id, c.target_agent, c.target_queue,
+                              (*seg)->queue});
   return std::move(emit.out);
 }
 

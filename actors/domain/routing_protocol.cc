@@ -264,7 +264,10 @@ void enqueue_segment(routing_view& v, const std::string& queue, const std::strin
 // offered to the target agent alone, with the customer's last queue as the fallback.
 void on_blind_transfer(routing_view& v, std::string_view stream, const evt::blind_transferred& x) {
   offer_in_flight f;
-  if (auto q = v.queue_of.find(x.voice_call_id); q != v.queue_of.end()) f.queue = q->second;
+  // The queue the customer last waited in, else the record's (after a restart the view has not
+  // seen the call wait).
+  const auto q = v.queue_of.find(x.voice_call_id);
+  f.queue = q != v.queue_of.end() ? q->second : x.fallback_queue;
   on_segment_closed(v, x.voice_call_id);
   v.stream_of[x.new_segment_id] = std::string(stream);
   if (!x.target_queue.empty()) {

@@ -43,7 +43,8 @@
 //   a queue: the new segment waits there. To an agent: they are offered the new segment alone
 //   (the call already rings them) when they can take it; accept answers it. Decline, timeout,
 //   a target who is busy, away or offline, or a lost reservation race: the new segment waits in
-//   the queue the customer last waited in (or was created in, `call_created` queue), or, for a
+//   the queue the customer last waited in, else the record's queue (the event's
+//   `fallback_queue`, so a restarted view that never saw the call wait still has it), or, for a
 //   call that never had a queue, ends with reason "no_answer".
 // - A call that ends while waiting is abandoned (queue `abandon`); one that ends while ringing
 //   withdraws the offer; when an agent's segment ends their work is released (ACW follows).

@@ -257,6 +257,17 @@ TEST(BlindTransfer, ToAnAgentRingsThemOnANewSegment) {
   EXPECT_EQ(f.seg("D").owner_agent, "bob");
 }
 
+// The event names the queue the customer waits in if the agent does not answer: the record's.
+TEST(BlindTransfer, TheEventCarriesTheRecordsQueueAsTheFallback) {
+  call_fixture f;
+  f.inbound();
+  f.run(cmd::assign_queue{"C", "Billing"});
+  const auto events = f.run(cmd::blind_transfer{"C", "D", "bob", ""});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(std::get<evt::blind_transferred>(events[0].body).fallback_queue, "Billing");
+  EXPECT_EQ(f.seg("D").queue, "Billing");
+}
+
 TEST(BlindTransfer, ToAQueueWaitsForAnAgent) {
   call_fixture f;
   f.inbound();

@@ -561,6 +561,29 @@ TEST(RoutingProtocol, AnUnansweredBlindTransferOfACallThatNeverWaitedEndsIt) {
   EXPECT_TRUE(h.agents["dave"].work.empty());
 }
 
+// The event carries the record's queue: a view that never saw the customer wait (the engine
+// restarted since, or the platform reported the queue with PATCH) still does not drop them.
+TEST(RoutingProtocol, AnUnansweredBlindTransferFallsBackToTheRecordsQueueTheViewNeverSaw) {
+  harness h;
+  h.available("alice");
+  h.available("dave");
+  cmd::create_call c;
+  c.voice_call_id = "c9";
+  c.from = "+4930123";
+  c.to = "+18005550000";
+  h.send(route::to_call{"c9", c});
+  h.send(route::to_call{"c9", cmd::assign_queue{"c9", "General"}});
+  h.send(route::to_call{"c9", cmd::ring{"c9", "alice"}});
+  h.send(route::to_call{"c9", cmd::answer{"c9", "alice"}});
+  h.settle();
+  h.view.queue_of.clear();  // what a restarted routing view knows of the call
+  h.send(route::to_call{"c9", cmd::blind_transfer{"c9", "t9", "dave", "", "alice"}});
+  h.settle();
+  h.agent("dave", agent_cmd::decline_offer{h.ringing("dave")->offer_id});
+  EXPECT_NE(h.calls["c9"].find("t9")->status, segment_status::ended);
+  EXPECT_NE(item_of(h, "General", "t9"), nullptr);
+}
+
 // The consulted agent's work moves with them: to the new segment of a warm transfer, into the
 // call of a conference; it is released when that segment ends.
 TEST(RoutingProtocol, AWarmTransferOrAConferenceReleasesTheConsultedAgentWhenTheCallEnds) {

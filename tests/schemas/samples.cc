@@ -34,7 +34,7 @@ std::vector<domain::event_body> sample_events() {
       evt::consult_completed{"vc-c1"},
       evt::consult_cancelled{"vc-c2"},
       evt::warm_transfer_completed{"vc-1", "vc-c1", "vc-2", "bob"},
-      evt::blind_transferred{"vc-2", "vc-3", "carol", "Sales"},
+      evt::blind_transferred{"vc-2", "vc-3", "carol", "Sales", "Billing"},
       evt::conference_merged{"vc-1", "vc-c3", "dave"},
       evt::supervisor_joined{"vc-1", "vc-s1", "sue", supervise_mode::whisper, "alice"},
       evt::supervisor_mode_changed{"vc-s1", supervise_mode::barge, "bob"},
