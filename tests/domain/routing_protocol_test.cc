@@ -542,8 +542,9 @@ TEST(RoutingProtocol, AnUnansweredBlindTransferToAnAgentFallsBackToTheCustomersQ
   }
 }
 
-TEST(RoutingProtocol, AnUnansweredBlindTransferOfACallThatNeverWaitedEndsIt) {
-  harness h;
+// Call c9, created by the platform without a queue and never routed, answered by alice; dave is
+// available for a transfer.
+void answered_without_routing(harness& h) {
   h.available("alice");
   h.available("dave");
   cmd::create_call c;
@@ -553,6 +554,11 @@ TEST(RoutingProtocol, AnUnansweredBlindTransferOfACallThatNeverWaitedEndsIt) {
   h.send(route::to_call{"c9", c});
   h.send(route::to_call{"c9", cmd::ring{"c9", "alice"}});
   h.send(route::to_call{"c9", cmd::answer{"c9", "alice"}});
+}
+
+TEST(RoutingProtocol, AnUnansweredBlindTransferOfACallThatNeverWaitedEndsIt) {
+  harness h;
+  answered_without_routing(h);
   h.send(route::to_call{"c9", cmd::blind_transfer{"c9", "t9", "dave", "", "alice"}});
   h.settle();
   h.agent("dave", agent_cmd::decline_offer{h.ringing("dave")->offer_id});
@@ -565,16 +571,8 @@ TEST(RoutingProtocol, AnUnansweredBlindTransferOfACallThatNeverWaitedEndsIt) {
 // restarted since, or the platform reported the queue with PATCH) still does not drop them.
 TEST(RoutingProtocol, AnUnansweredBlindTransferFallsBackToTheRecordsQueueTheViewNeverSaw) {
   harness h;
-  h.available("alice");
-  h.available("dave");
-  cmd::create_call c;
-  c.voice_call_id = "c9";
-  c.from = "+4930123";
-  c.to = "+18005550000";
-  h.send(route::to_call{"c9", c});
+  answered_without_routing(h);
   h.send(route::to_call{"c9", cmd::assign_queue{"c9", "General"}});
-  h.send(route::to_call{"c9", cmd::ring{"c9", "alice"}});
-  h.send(route::to_call{"c9", cmd::answer{"c9", "alice"}});
   h.settle();
   h.view.queue_of.clear();  // what a restarted routing view knows of the call
   h.send(route::to_call{"c9", cmd::blind_transfer{"c9", "t9", "dave", "", "alice"}});
