@@ -208,8 +208,6 @@ std::int64_t engine::now_us() const {
 namespace {
 // Whether the routing actor must fold this call command's events (see engine.h `submit`).
 bool routing_must_see(const domain::command_body& body) {
-  // A call created in a queue: the queue is a blind transfer's fallback (routing_protocol.h).
-  if (const auto* c = std::get_if<domain::cmd::create_call>(&body)) return !c->queue.empty();
   return std::holds_alternative<domain::cmd::end_call>(body) ||
          std::holds_alternative<domain::cmd::blind_transfer>(body) ||
          std::holds_alternative<domain::cmd::complete_warm_transfer>(body) ||

@@ -89,7 +89,7 @@ class engine {
   // called exactly once, on one of the engine's actor threads and never inside `submit`, with
   // the outcome; a timeout or a CAF error comes back as `failed` (commands) or `refused`
   // (routing) with the cause in `detail`. `done` must not block. Commands that routing must
-  // see (every agent command; a call created in a queue, end_call, transfers, merges, wrap_up)
+  // see (every agent command; end_call, transfers, merges, wrap_up)
   // go through the routing actor so its view folds their events; the other call commands and
   // queue commands go straight to the router.
   using command_done = std::function<void(command_result)>;

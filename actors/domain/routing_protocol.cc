@@ -314,10 +314,7 @@ void apply(routing_view& v, std::string_view call_id, const event& e) {
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, evt::call_created>) {
-          // A blind transfer's fallback, for a call the integration placed in a queue itself.
-          if (!x.queue.empty()) v.queue_of[x.voice_call_id] = x.queue;
-        } else if constexpr (std::is_same_v<T, evt::call_ended>) {
+        if constexpr (std::is_same_v<T, evt::call_ended>) {
           on_segment_closed(v, x.voice_call_id);
         } else if constexpr (std::is_same_v<T, evt::blind_transferred>) {
           on_blind_transfer(v, call_id, x);

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "actors/call_actor.h"
 #include "actors/engine.h"
 #include "api/http/problem.h"
 #include "api/service/internal.h"
@@ -174,7 +175,7 @@ std::string resolve_voice_call(context& ctx, const std::string& id_or_vendor_key
 std::string existing_voice_call(const context& ctx, const std::string& id, std::string_view field) {
   auto& log = ctx.options.engine->log();
   if (const auto stream = log.resolve_alias(id); stream && stream->starts_with("call/")) return id;
-  if (log.stream_version("call/" + id) > 0) return id;
+  if (log.stream_version(actors::call_stream(id)) > 0) return id;
   throw api_error(http::problem(404, http::problem_types::not_found, "Not found",
                                 fmt::format("no voice call {}", id), field));
 }
