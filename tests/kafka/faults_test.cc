@@ -31,7 +31,14 @@ class KafkaFaults : public ::testing::Test {
     ASSERT_TRUE(log_);
   }
 
-  publisher_options options(std::size_t in_flight_max = 2'000) {
+  // `pipelined` = false keeps one Produce request in flight per connection. The mock checks
+  // sequence numbers only for transactional producers, so a batch it appended whose response a
+  // closed connection lost comes back as a retry and is appended twice, where a real broker
+  // acknowledges it as a duplicate. Closing a connection (an injected transport error, a broker
+  // taken down) drops the responses queued behind the failing request; with one request in
+  // flight there are none, and with brokers taken down only once everything sent is acknowledged,
+  // every duplicate the test can see is one the publisher made.
+  publisher_options options(std::size_t in_flight_max = 2'000, bool pipelined = true) {
     publisher_options o;
     o.bootstrap = broker_->bootstrap();
     o.state_dir = dir_.path() + "/state";
@@ -41,6 +48,7 @@ class KafkaFaults : public ::testing::Test {
     o.producer_config = {{"retry.backoff.ms", "20"},
                          {"reconnect.backoff.ms", "20"},
                          {"reconnect.backoff.max.ms", "200"}};
+    if (!pipelined) o.producer_config.emplace_back("max.in.flight.requests.per.connection", "1");
     o.log_line = [this](const std::string& l) {
       std::lock_guard lock(lines_mutex_);
       lines_.push_back(l);
@@ -58,7 +66,7 @@ class KafkaFaults : public ::testing::Test {
 
 TEST_F(KafkaFaults, ProduceErrorsAndBrokerRestartsLoseNothingAndDuplicateNothing) {
   rd_kafka_mock_cluster_t* mock = broker_->cluster();
-  auto p = publisher::start(*log_, options());
+  auto p = publisher::start(*log_, options(2'000, /*pipelined=*/false));
   ASSERT_TRUE(p.has_value()) << p.error();
 
   // Phase 1: requests fail with retriable broker errors and dropped connections.
@@ -69,6 +77,8 @@ TEST_F(KafkaFaults, ProduceErrorsAndBrokerRestartsLoseNothingAndDuplicateNothing
       RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   testing::append_events(*log_, 2'500, 300, versions_);
   // Phase 2: one broker goes down (its partitions stall: the mock keeps leaders) and returns.
+  // Taken down only once what was sent is acknowledged (see options()).
+  ASSERT_TRUE((*p)->wait_published(2'500, 25s));
   rd_kafka_mock_broker_set_down(mock, 2);
   testing::append_events(*log_, 2'500, 300, versions_);
   std::this_thread::sleep_for(500ms);
@@ -77,6 +87,7 @@ TEST_F(KafkaFaults, ProduceErrorsAndBrokerRestartsLoseNothingAndDuplicateNothing
   rd_kafka_mock_push_request_errors(
       mock, produce_api, 4, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
       RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR__TRANSPORT);
+  ASSERT_TRUE((*p)->wait_published(5'000, 25s));
   rd_kafka_mock_broker_set_down(mock, 3);
   testing::append_events(*log_, 2'500, 300, versions_);
   std::this_thread::sleep_for(300ms);
@@ -100,6 +111,10 @@ TEST_F(KafkaFaults, ProduceErrorsAndBrokerRestartsLoseNothingAndDuplicateNothing
   EXPECT_EQ(rep.missing, 0u);
   EXPECT_EQ(rep.duplicates, 0u) << "the idempotent producer's retries must not duplicate";
   EXPECT_EQ(records.size(), 10'000u);
+  if (HasFailure()) {
+    std::lock_guard lock(lines_mutex_);
+    for (const auto& l : lines_) ADD_FAILURE() << "publisher: " << l;
+  }
 }
 
 TEST_F(KafkaFaults, OutageHoldsEventsInTheLogWithinTheBoundThenCatchesUp) {
