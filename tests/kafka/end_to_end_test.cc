@@ -4,6 +4,7 @@
 // to the log's events, each key's events in order.
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -38,10 +39,17 @@ class KafkaEndToEnd : public ::testing::Test {
 
 TEST_F(KafkaEndToEnd, DemoEventsArriveWithKeysHeadersAndPayloadsOfTheLog) {
   const std::string data = dir_.path() + "/data";
+  const auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t started_ms = wall_ms();
   auto run = run_backlined(
       "--data " + data + " --demo --once --kafka-json --kafka " + broker_->bootstrap(),
       dir_.path() + "/backlined");
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::int64_t ended_ms = wall_ms();
 
   auto log = eventlog::testing::open_log(data);
   ASSERT_TRUE(log);
@@ -75,6 +83,9 @@ TEST_F(KafkaEndToEnd, DemoEventsArriveWithKeysHeadersAndPayloadsOfTheLog) {
     EXPECT_EQ(k.header("ce_subject"), d->meta.stream_kind + "/" + d->meta.stream_id);
     EXPECT_EQ(k.header("content-type"), "application/x-flatbuffers");
     EXPECT_EQ(k.header("ce_dataschema"), std::string(default_dataschema));
+    // CreateTime: when the publisher sent it, during the run (see docs/kafka.md).
+    EXPECT_GE(k.timestamp_ms, started_ms);
+    EXPECT_LE(k.timestamp_ms, ended_ms);
   }
   const auto rep = testing::check_against_log(*log, records);
   EXPECT_EQ(rep.missing, 0u);

@@ -24,6 +24,7 @@ namespace backline::kafka::testing {
 struct kcat_record {
   std::string topic;
   std::int64_t partition = -1, offset = -1;
+  std::int64_t timestamp_ms = -1;  // kcat's "ts"
   std::optional<std::string> key;
   std::string payload;  // the value's exact bytes
   std::vector<std::pair<std::string, std::string>> headers;
@@ -53,10 +54,10 @@ class kcat_line_parser {
         auto v = string();
         if (!v) return std::nullopt;
         r.topic = *v;
-      } else if (*name == "partition" || *name == "offset") {
+      } else if (*name == "partition" || *name == "offset" || *name == "ts") {
         auto v = number();
         if (!v) return std::nullopt;
-        (*name == "partition" ? r.partition : r.offset) = *v;
+        (*name == "partition" ? r.partition : *name == "offset" ? r.offset : r.timestamp_ms) = *v;
       } else if (*name == "key" || *name == "payload") {
         std::optional<std::string> v;
         if (!null()) {
