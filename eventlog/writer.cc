@@ -30,9 +30,11 @@ void log_impl::writer_loop() {
 // Moves queued requests into `out` up to batch_events_max events (always at least one request,
 // so an oversized request still goes through alone). Returns the number of requests taken.
 std::size_t log_impl::take_batch(std::vector<append_request>& out) {
-  // Spin a little (about 20 µs) before sleeping: under load the next request is usually
-  // already on its way, and a sleep costs the appender a futex wake.
-  for (int i = 0; i < 2000 && queued_.load(std::memory_order_acquire) == 0; ++i) {
+  // Spin a little (200 pauses, about 5 µs on this project's 2-core machine) before sleeping:
+  // under load the next request is usually already on its way, and a sleep costs the appender a
+  // futex wake. 2,000 pauses (about 55 µs) kept the writer spinning through the gaps of a
+  // moderate load, a core taken from the actors and from RocksDB's flushes.
+  for (int i = 0; i < 200 && queued_.load(std::memory_order_acquire) == 0; ++i) {
     __builtin_ia32_pause();
   }
   std::unique_lock lock(queue_mu_);
