@@ -1,6 +1,6 @@
 // Faults: 3 mock brokers, 10,000 events, Produce requests failing (NOT_ENOUGH_REPLICAS, transport
-// errors, timeouts) and brokers taken down and up while the publisher relays. Every event must
-// arrive exactly once (the idempotent producer's retries add no duplicates), in order per key.
+// errors, timeouts) and brokers taken down and up while events keep arriving. Every event must
+// arrive exactly once (the producer's retries and the relay add no duplicates), in order per key.
 // Also: a broker outage holds events in the log within the in-flight bound, then catches up.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
