@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -99,7 +100,9 @@ class log_impl final : public log {
   void commit_batch(std::vector<append_request>& reqs);
   std::error_code stage_request(append_request& req, std::uint64_t position);
   std::error_code check_versions(const append_request& req);
-  std::uint64_t cached_version(const std::string& stream);
+  // The stream's last committed version; `next` is the version the caller expects to append.
+  std::uint64_t cached_version(const std::string& stream, std::uint64_t next);
+  std::optional<std::uint64_t> last_version_if(std::string_view stream, std::uint64_t next);
   void fail(const rocksdb::Status& s, const char* what);
 
   const options opts_;
@@ -131,6 +134,7 @@ class log_impl final : public log {
   std::unique_ptr<rocksdb::Iterator> version_it_;  // lazily created once per batch
   rocksdb::WriteBatch batch_;
   std::string key_;
+  std::string probe_key_;  // last_version_if's lookups
 
   std::atomic<std::uint64_t> committed_{0};
   std::atomic<std::uint64_t> n_batches_{0}, n_events_{0}, n_requests_{0}, n_syncs_{0};

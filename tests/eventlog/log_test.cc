@@ -272,6 +272,28 @@ TEST(EventLog, ReopeningRecoversCommittedPositionAndStreamVersions) {
   EXPECT_EQ(l->committed_position(), 5u);
 }
 
+// A stream's last version, not cached after a reopen, is looked up by the version the request
+// expects to append next: a wrong guess (behind, ahead, a new stream not at 1) must still be
+// refused, each from a fresh writer cache.
+TEST(EventLog, AfterReopeningEveryWrongNextVersionIsStillAGap) {
+  temp_dir dir;
+  {
+    auto l = open_log(dir.path());
+    ASSERT_TRUE(append_and_wait(*l, request({event("a", 1), event("a", 2), event("a", 3)})));
+  }
+  for (const auto& [stream, version] : std::vector<std::pair<std::string, std::uint64_t>>{
+           {"a", 1}, {"a", 3}, {"a", 5}, {"b", 2}, {"b", 0}}) {
+    auto l = open_log(dir.path());
+    auto r = append_and_wait(*l, request({event(stream, version)}));
+    ASSERT_FALSE(r.has_value()) << stream << " at version " << version;
+    EXPECT_EQ(r.error(), errc::version_gap) << stream << " at version " << version;
+  }
+  auto l = open_log(dir.path());
+  ASSERT_TRUE(append_and_wait(*l, request({event("a", 4), event("b", 1)})).has_value());
+  EXPECT_EQ(l->stream_version("call/a"), 4u);
+  EXPECT_EQ(l->stream_version("call/b"), 1u);
+}
+
 TEST(EventLog, DestroyingTheLogDrainsTheQueueAndRunsEveryCallback) {
   temp_dir dir;
   constexpr std::uint64_t n = 2000;
