@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "eventlog/bounded_cache.h"
 #include "eventlog/log.h"
 
 namespace backline::actors {
@@ -25,7 +26,7 @@ std::string root_of(router_state& st, const command_request& req, const std::str
   if (auto it = st.aliases.find(id); it != st.aliases.end()) return it->second;
   if (auto stream = st.config->call->stream.log->resolve_alias(id)) {
     std::string root = stream->substr(stream->find('/') + 1);
-    if (st.aliases.size() >= st.config->alias_cache_max) st.aliases.clear();
+    eventlog::make_room(st.aliases, st.config->alias_cache_max, id);
     st.aliases.emplace(id, root);
     return root;
   }

@@ -12,6 +12,7 @@
 
 #include "actors/domain/directory.h"
 #include "actors/stream_actors.h"
+#include "eventlog/bounded_cache.h"
 #include "eventlog/log.h"
 #include "schemas/codec.h"
 
@@ -59,7 +60,8 @@ struct pending_command {
   std::optional<agent_request> resend;  // a direct pass-through, should that actor be gone
 };
 
-// Bounds routing_state::call_handles; past it the map starts over (misses go through the router).
+// Bounds routing_state::call_handles; past it, each new call evicts one (misses go through the
+// router).
 constexpr std::size_t call_handles_max = 1 << 16;
 
 struct routing_state {
@@ -202,8 +204,12 @@ void remember_sender(routing_state& st, const pending_command& p, const command_
   if (p.kind == target_kind::agent) {
     st.agent_handles.insert_or_assign(r.stream_id, caf::actor_cast<agent_actor>(sender));
   } else {
-    if (st.call_handles.size() >= call_handles_max) st.call_handles.clear();
-    st.call_handles.insert_or_assign(r.stream_id, caf::actor_cast<call_actor>(sender));
+    if (auto it = st.call_handles.find(r.stream_id); it != st.call_handles.end()) {
+      it->second = caf::actor_cast<call_actor>(sender);
+      return;
+    }
+    eventlog::make_room(st.call_handles, call_handles_max, r.stream_id);
+    st.call_handles.emplace(r.stream_id, caf::actor_cast<call_actor>(sender));
   }
 }
 

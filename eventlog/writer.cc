@@ -5,13 +5,14 @@
 #include <algorithm>
 #include <iterator>
 
+#include "eventlog/bounded_cache.h"
 #include "eventlog/log_impl.h"
 #include "schemas/codec.h"
 
 namespace backline::eventlog::detail {
 namespace {
 
-// Bounds the writer's version cache; past it the cache starts over (misses read RocksDB).
+// Bounds the writer's version cache; past it, each new stream evicts one (misses read RocksDB).
 constexpr std::size_t version_cache_streams_max = 1 << 20;
 
 using outcome = std::expected<std::uint64_t, std::error_code>;
@@ -117,9 +118,14 @@ std::error_code log_impl::stage_request(append_request& req, std::uint64_t posit
     ++position;
   }
   for (const auto& [alias, stream] : req.aliases) batch_.Put(cf_[cf_aliases], alias, stream);
-  if (versions_.size() + staged_versions_.size() > version_cache_streams_max) versions_.clear();
-  for (const auto& [stream, version] : staged_versions_)
-    versions_.insert_or_assign(*stream, version);
+  for (const auto& [stream, version] : staged_versions_) {
+    if (auto it = versions_.find(*stream); it != versions_.end()) {
+      it->second = version;
+      continue;
+    }
+    make_room(versions_, version_cache_streams_max, *stream);
+    versions_.emplace(*stream, version);
+  }
   return {};
 }
 
@@ -153,7 +159,7 @@ std::uint64_t log_impl::cached_version(const std::string& stream, std::uint64_t 
       return 0;
     }
   }
-  if (versions_.size() >= version_cache_streams_max) versions_.clear();
+  make_room(versions_, version_cache_streams_max, stream);
   versions_.emplace(stream, *v);
   return *v;
 }
