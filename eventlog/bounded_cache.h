@@ -1,13 +1,14 @@
-// A bound for the unordered maps the engine's threads use as caches (the log writer's stream
-// versions, the router's aliases, the routing actor's call handles).
+// A bound for the unordered maps and sets the engine's threads use as caches (the log writer's
+// stream versions, the router's aliases, the routing actor's call handles, the projector's seen
+// event ids).
 #pragma once
 
 #include <cstddef>
 
 namespace backline::eventlog {
 
-// Makes room for `incoming` in `cache`, an unordered map of at most `max` entries: when it is
-// full, drops one entry, the first of the bucket `incoming` hashes to (or of the next bucket
+// Makes room for `incoming` in `cache`, an unordered map or set of at most `max` entries: when it
+// is full, drops one entry, the first of the bucket `incoming` hashes to (or of the next bucket
 // that has one), which is about a random entry. Never the whole map: clearing a full cache freed
 // up to a million entries at once and stalled its thread for tens of milliseconds (issue 3's
 // latency figure, bench/RESULTS.md). REQUIRES: `incoming` is not in `cache`.
@@ -17,7 +18,11 @@ void make_room(Map& cache, std::size_t max, const typename Map::key_type& incomi
   const std::size_t buckets = cache.bucket_count();
   for (std::size_t b = cache.hash_function()(incoming) % buckets;; b = (b + 1) % buckets) {
     if (auto it = cache.begin(b); it != cache.end(b)) {
-      cache.erase(cache.find(it->first));
+      if constexpr (requires { it->first; }) {
+        cache.erase(cache.find(it->first));
+      } else {
+        cache.erase(cache.find(*it));
+      }
       return;
     }
   }

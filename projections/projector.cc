@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "eventlog/bounded_cache.h"
 #include "eventlog/log.h"
 #include "projections/keys.h"
 #include "projections/voice_call.h"
@@ -221,8 +222,14 @@ std::error_code projector::impl::apply(const kafka_event& e) {
   // again by the next run, never skipped.
   auto d = schemas::decode(e.envelope);
   if (!d) return errc::corrupt;
-  if (seen_ids.size() >= opts.dedupe_ids_max) seen_ids.clear();
-  if (!seen_ids.insert(schemas::to_string(d->meta.event_id)).second) {
+  const bool seen = [&] {
+    std::string id = schemas::to_string(d->meta.event_id);
+    if (seen_ids.contains(id)) return true;
+    eventlog::make_room(seen_ids, opts.dedupe_ids_max, id);
+    seen_ids.insert(std::move(id));
+    return false;
+  }();
+  if (seen) {
     ++stats.duplicates;
   } else if (d->meta.stream_kind == "call" && d->payload.index() == 0) {
     auto c = load(*d);

@@ -78,8 +78,8 @@ struct projector_options {
   std::size_t batch_events = 16'384;
   std::size_t read_events = 4096;           // events per log read while catching up
   std::size_t conversations_max = 100'000;  // folded conversations kept in memory
-  // From Kafka: event ids remembered for dedupe (then forgotten all at once; the stream-version
-  // check still catches every duplicate of a call event).
+  // From Kafka: event ids remembered for dedupe (past it, each new id forgets one at random; the
+  // stream-version check still catches every duplicate of a call event).
   std::size_t dedupe_ids_max = 1'000'000;
   // Called on the projector's thread once a flush's write is done, with its checkpoint (progress
   // output, tests that crash, the live projector's figures). In a bulk-build store (rebuild) the

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace backline::eventlog {
 namespace {
@@ -48,6 +49,18 @@ TEST(BoundedCache, EvictionIsSpreadNotAlwaysTheNewestEntry) {
   for (const auto& [key, value] : cache) (value < 9'000 ? old : recent) += 1;
   EXPECT_GT(recent, 300u) << "recent entries survive";
   EXPECT_GT(old, 0u) << "and so do some older ones: about random replacement";
+}
+
+TEST(BoundedCache, ASetIsBoundedTheSameWay) {
+  std::unordered_set<std::string> seen;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = "event-" + std::to_string(i);
+    make_room(seen, 100, id);
+    seen.insert(id);
+    ASSERT_LE(seen.size(), 100u);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+  EXPECT_TRUE(seen.contains("event-299"));
 }
 
 }  // namespace
