@@ -1,5 +1,6 @@
 #include "actors/router.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "eventlog/bounded_cache.h"
@@ -49,6 +50,8 @@ Handle* entry_actor(std::unordered_map<std::string, Handle>& actors, const std::
 router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const router_config> config) {
   auto fn = [config](self_ptr self) -> router_actor::behavior_type {
     self->state.config = config;
+    self->state.calls.reserve(std::min(config->calls_reserved, config->active_calls_max));
+    self->state.aliases.reserve(config->alias_cache_max);
     return {
         [self](command_atom, command_request& req)
             -> caf::result<command_result> {

@@ -6,8 +6,11 @@
 // delegates the command to it, so the reply goes straight from the call actor to the client.
 //
 // Bounded: at most `active_calls_max` live call actors (beyond: outcome::overloaded) and at most
-// `alias_cache_max` cached aliases. A call actor that passivates tells the router, which forgets
-// it; a command racing with that passivation gets CAF's request_receiver_down and may be retried.
+// `alias_cache_max` cached aliases (beyond: one forgotten per new one). Both maps get their
+// buckets up front, the calls' for `calls_reserved` (a rehash of a hundred thousand entries
+// stalls the router for ~15 ms; past it they still grow). A call actor that passivates tells the
+// router, which forgets it; a command racing with that passivation gets CAF's
+// request_receiver_down and may be retried.
 
 #include <memory>
 
@@ -21,7 +24,8 @@ struct router_config {
   std::shared_ptr<const call_actor_config> call;
   std::shared_ptr<const stream_actors_config> streams;  // agents and queues
   std::size_t active_calls_max = 1'000'000;
-  std::size_t alias_cache_max = 1'000'000;
+  std::size_t calls_reserved = 1 << 18;
+  std::size_t alias_cache_max = 1 << 18;
 };
 
 router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const router_config> config);

@@ -61,7 +61,8 @@ struct pending_command {
 };
 
 // Bounds routing_state::call_handles; past it, each new call evicts one (misses go through the
-// router).
+// router). Its buckets are allocated up front: a rehash of tens of thousands of entries stalls
+// the actor for milliseconds.
 constexpr std::size_t call_handles_max = 1 << 16;
 
 struct routing_state {
@@ -573,6 +574,7 @@ routing_actor spawn_routing_actor(caf::actor_system& system, router_actor router
     auto& st = self->state;
     st.config = config;
     st.router = router;
+    st.call_handles.reserve(call_handles_max);
     st.prefix = fmt::format("r{}", config->clock_us());
     domain::routing_config rc;
     rc.ring_timeout_ms = config->ring_timeout_ms;

@@ -13,13 +13,16 @@ namespace backline::eventlog::detail {
 namespace {
 
 // Bounds the writer's version cache; past it, each new stream evicts one (misses read RocksDB).
-constexpr std::size_t version_cache_streams_max = 1 << 20;
+// Its buckets are allocated up front (2 MiB): growing a map of a hundred thousand entries
+// rehashes all of them at once, ~15 ms with every append waiting (bench/RESULTS.md, issue 3).
+constexpr std::size_t version_cache_streams_max = 1 << 18;
 
 using outcome = std::expected<std::uint64_t, std::error_code>;
 
 }  // namespace
 
 void log_impl::writer_loop() {
+  versions_.reserve(version_cache_streams_max);
   std::vector<append_request> reqs;
   for (;;) {
     reqs.clear();
