@@ -7,6 +7,7 @@
 #include "actors/engine.h"
 #include "api/http/problem.h"
 #include "api/service/internal.h"
+#include "eventlog/bounded_cache.h"
 #include "eventlog/log.h"
 
 namespace backline::api {
@@ -183,17 +184,19 @@ std::string existing_voice_call(const context& ctx, const std::string& id, std::
 void remember_call(context& ctx, const std::string& vendor_key, const std::string& voice_call_id,
                    const domain::call_attributes& attributes) {
   const std::lock_guard lock(ctx.created_mutex);
-  if (ctx.created.size() + 2 > context::created_max) {
-    // Forget about half, arbitrarily: unordered_map has no age; good enough for a cache whose
-    // misses only cost the client using the voiceCallId.
-    for (auto it = ctx.created.begin();
-         it != ctx.created.end() && ctx.created.size() > context::created_max / 2;) {
-      it = ctx.created.erase(it);
+  // Full, each new key forgets one at random (a miss only costs the client using the
+  // voiceCallId), never half the map at once under the lock.
+  auto remember = [&](const std::string& key, context::created_call c) {
+    if (auto it = ctx.created.find(key); it != ctx.created.end()) {
+      it->second = std::move(c);
+      return;
     }
-  }
+    eventlog::make_room(ctx.created, context::created_max, key);
+    ctx.created.emplace(key, std::move(c));
+  };
   context::created_call c{voice_call_id, attributes};
-  if (!vendor_key.empty()) ctx.created[vendor_key] = c;
-  ctx.created[voice_call_id] = std::move(c);
+  if (!vendor_key.empty()) remember(vendor_key, c);
+  remember(voice_call_id, std::move(c));
 }
 
 domain::call_attributes created_attributes(context& ctx, const std::string& voice_call_id) {

@@ -39,8 +39,9 @@ struct context {
   std::string tenant;  // the engine's call center (a token's iss must name it)
 
   // The calls created through this process: vendorCallKey -> voiceCallId, and each call's
-  // attributes (the Omni flow's input when the request names none). Bounded: when full, the
-  // oldest half is dropped (a restart forgets them too; clients may always use voiceCallId).
+  // attributes (the Omni flow's input when the request names none). Bounded: when full, each
+  // new key forgets one at random (a restart forgets them all; clients may always use
+  // voiceCallId). Its buckets are reserved by install(): no rehash stall while it grows.
   struct created_call {
     std::string voice_call_id;
     domain::call_attributes attributes;

@@ -152,6 +152,7 @@ void add_admin_routes(http::router& r, const context_ptr& ctx) {
 
 void install(http::server& server, service_options options) {
   auto ctx = std::make_shared<context>();
+  ctx->created.reserve(context::created_max);
   ctx->tenant = options.engine->directory().call_center;
   if (!options.now_s) {
     auto* engine = options.engine;

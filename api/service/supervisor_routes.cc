@@ -20,6 +20,7 @@
 #include "actors/engine.h"
 #include "api/http/problem.h"
 #include "api/service/internal.h"
+#include "eventlog/bounded_cache.h"
 #include "projections/live.h"
 #include "projections/queries.h"
 
@@ -35,8 +36,12 @@ std::string session_key(const std::string& voice_call_id, const std::string& sup
 
 void remember_session(context& ctx, const std::string& key, const std::string& session) {
   const std::lock_guard lock(ctx.sessions_mutex);
-  if (ctx.sessions.size() >= context::sessions_max) ctx.sessions.clear();
-  ctx.sessions[key] = session;
+  if (auto it = ctx.sessions.find(key); it != ctx.sessions.end()) {
+    it->second = session;
+    return;
+  }
+  eventlog::make_room(ctx.sessions, context::sessions_max, key);
+  ctx.sessions.emplace(key, session);
 }
 
 void forget_session(context& ctx, const std::string& key) {
