@@ -39,6 +39,10 @@ using uuid = std::array<std::uint8_t, 16>;
 // A UUIDv7 (RFC 9562): 48-bit unix milliseconds, version 7, 74 random bits from `random_bits`.
 uuid make_uuid_v7(std::int64_t unix_ms, std::uint64_t random_hi, std::uint64_t random_lo);
 std::string to_string(const uuid& u);  // 8-4-4-4-12 lowercase hex
+// to_string without allocating: the 36 characters, unterminated.
+void format_uuid(const uuid& u, char (&out)[36]);
+// The uuid of the two big-endian halves the FlatBuffers `Uuid` struct stores.
+uuid uuid_from_halves(std::uint64_t hi, std::uint64_t lo);
 
 // The envelope of DESIGN.md invariant 3, without its body.
 struct envelope_meta {

@@ -38,16 +38,8 @@ std::string_view view(const flatbuffers::String* s) {
 
 // The event id as schemas::to_string prints it (8-4-4-4-12 lowercase hex), without allocating.
 void event_id_text(const fb::Envelope& e, char (&out)[36]) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::uint64_t halves[2] = {0, 0};
-  if (const fb::Uuid* id = e.event_id()) halves[0] = id->hi(), halves[1] = id->lo();
-  std::size_t o = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-    const auto byte = static_cast<std::uint8_t>(halves[i / 8] >> (56 - 8 * (i % 8)));
-    out[o++] = hex[byte >> 4];
-    out[o++] = hex[byte & 0x0F];
-  }
+  const fb::Uuid* id = e.event_id();
+  schemas::format_uuid(id ? schemas::uuid_from_halves(id->hi(), id->lo()) : schemas::uuid{}, out);
 }
 
 // ce_time as schemas::format_rfc3339_us prints it; the calendar part is formatted once per second.

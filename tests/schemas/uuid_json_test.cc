@@ -44,6 +44,14 @@ TEST(Uuid, ToStringIsLowercaseEightFourFourFourTwelve) {
   EXPECT_EQ(to_string(u), "a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf");
 }
 
+TEST(Uuid, TheHalvesOfTheFlatBuffersStructAreBigEndianAndFormatWithoutAllocating) {
+  const uuid u = uuid_from_halves(0x0011'2233'4455'6677, 0x8899'AABB'CCDD'EEFF);
+  char text[36];
+  format_uuid(u, text);
+  EXPECT_EQ(std::string_view(text, sizeof text), "00112233-4455-6677-8899-aabbccddeeff");
+  EXPECT_EQ(to_string(u), std::string_view(text, sizeof text));
+}
+
 TEST(Json, EveryEventRendersAsParseableJsonWithItsTypeNameAndAllItsFields) {
   std::set<std::string> types;
   for (const auto& e : testing::sample_events()) {
