@@ -182,15 +182,15 @@ void update_voice_call(const context_ptr& ctx, http::request& req, http::respond
   if (has(body, "callAttributes")) {
     commands->push_back(cmd::update_attributes{id, parse_attributes(body, "callAttributes")});
   }
-  if (const auto queue = optional_string(body, "queue"); !queue.empty()) {
-    commands->push_back(cmd::assign_queue{id, queue});
+  // Present, these name something: an empty string is refused (400, naming the field), not
+  // taken as "no change" (omit the field for that).
+  if (has(body, "queue")) {
+    commands->push_back(cmd::assign_queue{id, required_string(body, "queue")});
   }
-  if (const auto agent = optional_string(body, "agent"); !agent.empty()) {
-    commands->push_back(cmd::answer{id, agent});
-  }
-  if (const auto location = optional_string(body, "recordingLocation", domain::text_bytes_max);
-      !location.empty()) {
-    commands->push_back(cmd::start_recording{id, location});
+  if (has(body, "agent")) commands->push_back(cmd::answer{id, required_string(body, "agent")});
+  if (has(body, "recordingLocation")) {
+    commands->push_back(cmd::start_recording{
+        id, required_string(body, "recordingLocation", domain::text_bytes_max)});
   }
   bool ends = has(body, "endTime");
   if (has(body, "isActiveCall")) {

@@ -124,6 +124,21 @@ TEST_F(Telephony, UpdateByVendorKeyAppliesWhatItCanAndNamesWhatItIgnores) {
             404);
 }
 
+TEST_F(Telephony, UpdateRefusesAnEmptyQueueAgentOrRecordingLocationAndAppendsNothing) {
+  const auto id = create("vk-empty-fields");
+  const auto before = w_.events("call/" + id).size();
+  for (const char* field : {"queue", "agent", "recordingLocation"}) {
+    const auto r = w_.request("PATCH", base + "/" + id, telephony(),
+                              json{{field, ""}, {"callAttributes", json{{"subject", "x"}}}});
+    EXPECT_EQ(r.status, 400) << field << " -> " << render(r);
+    EXPECT_EQ(r.body.value("field", ""), field) << render(r);
+  }
+  EXPECT_EQ(w_.events("call/" + id).size(), before);  // nothing of the request was applied
+  // null still means "not given".
+  const auto r = w_.request("PATCH", base + "/" + id, telephony(), json{{"queue", nullptr}});
+  EXPECT_EQ(r.status, 200) << render(r);
+}
+
 // The queue is a fact of the record, whether the flow decided it or the platform reports it.
 TEST_F(Telephony, TheRecordsQueueIsTheFlowsOrThePlatformsQueue) {
   const auto routed =
