@@ -205,12 +205,8 @@ void remember_sender(routing_state& st, const pending_command& p, const command_
   if (p.kind == target_kind::agent) {
     st.agent_handles.insert_or_assign(r.stream_id, caf::actor_cast<agent_actor>(sender));
   } else {
-    if (auto it = st.call_handles.find(r.stream_id); it != st.call_handles.end()) {
-      it->second = caf::actor_cast<call_actor>(sender);
-      return;
-    }
-    eventlog::make_room(st.call_handles, call_handles_max, r.stream_id);
-    st.call_handles.emplace(r.stream_id, caf::actor_cast<call_actor>(sender));
+    eventlog::insert_or_assign_bounded(st.call_handles, call_handles_max, r.stream_id,
+                                       caf::actor_cast<call_actor>(sender));
   }
 }
 

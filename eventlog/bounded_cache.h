@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 namespace backline::eventlog {
 
@@ -26,6 +27,18 @@ void make_room(Map& cache, std::size_t max, const typename Map::key_type& incomi
       return;
     }
   }
+}
+
+// `cache.insert_or_assign(key, value)` for a map bounded by make_room.
+template <class Map, class Value>
+void insert_or_assign_bounded(Map& cache, std::size_t max, const typename Map::key_type& key,
+                              Value&& value) {
+  if (auto it = cache.find(key); it != cache.end()) {
+    it->second = std::forward<Value>(value);
+    return;
+  }
+  make_room(cache, max, key);
+  cache.emplace(key, std::forward<Value>(value));
 }
 
 }  // namespace backline::eventlog

@@ -122,12 +122,7 @@ std::error_code log_impl::stage_request(append_request& req, std::uint64_t posit
   }
   for (const auto& [alias, stream] : req.aliases) batch_.Put(cf_[cf_aliases], alias, stream);
   for (const auto& [stream, version] : staged_versions_) {
-    if (auto it = versions_.find(*stream); it != versions_.end()) {
-      it->second = version;
-      continue;
-    }
-    make_room(versions_, version_cache_streams_max, *stream);
-    versions_.emplace(*stream, version);
+    insert_or_assign_bounded(versions_, version_cache_streams_max, *stream, version);
   }
   return {};
 }

@@ -186,17 +186,12 @@ void remember_call(context& ctx, const std::string& vendor_key, const std::strin
   const std::lock_guard lock(ctx.created_mutex);
   // Full, each new key forgets one at random (a miss only costs the client using the
   // voiceCallId), never half the map at once under the lock.
-  auto remember = [&](const std::string& key, context::created_call c) {
-    if (auto it = ctx.created.find(key); it != ctx.created.end()) {
-      it->second = std::move(c);
-      return;
-    }
-    eventlog::make_room(ctx.created, context::created_max, key);
-    ctx.created.emplace(key, std::move(c));
-  };
   context::created_call c{voice_call_id, attributes};
-  if (!vendor_key.empty()) remember(vendor_key, c);
-  remember(voice_call_id, std::move(c));
+  if (!vendor_key.empty()) {
+    eventlog::insert_or_assign_bounded(ctx.created, context::created_max, vendor_key, c);
+  }
+  eventlog::insert_or_assign_bounded(ctx.created, context::created_max, voice_call_id,
+                                     std::move(c));
 }
 
 domain::call_attributes created_attributes(context& ctx, const std::string& voice_call_id) {

@@ -36,12 +36,7 @@ std::string session_key(const std::string& voice_call_id, const std::string& sup
 
 void remember_session(context& ctx, const std::string& key, const std::string& session) {
   const std::lock_guard lock(ctx.sessions_mutex);
-  if (auto it = ctx.sessions.find(key); it != ctx.sessions.end()) {
-    it->second = session;
-    return;
-  }
-  eventlog::make_room(ctx.sessions, context::sessions_max, key);
-  ctx.sessions.emplace(key, session);
+  eventlog::insert_or_assign_bounded(ctx.sessions, context::sessions_max, key, session);
 }
 
 void forget_session(context& ctx, const std::string& key) {

@@ -63,5 +63,16 @@ TEST(BoundedCache, ASetIsBoundedTheSameWay) {
   EXPECT_TRUE(seen.contains("event-299"));
 }
 
+TEST(BoundedCache, InsertOrAssignBoundedUpdatesInPlaceAndEvictsOnlyForANewKey) {
+  std::unordered_map<std::string, int> cache;
+  for (int i = 0; i < 10; ++i) insert_or_assign_bounded(cache, 10, "k" + std::to_string(i), i);
+  insert_or_assign_bounded(cache, 10, "k3", 33);  // full, but the key is there: nothing dropped
+  EXPECT_EQ(cache.size(), 10u);
+  EXPECT_EQ(cache.at("k3"), 33);
+  insert_or_assign_bounded(cache, 10, "new", 1);  // a new key: one other entry makes room
+  EXPECT_EQ(cache.size(), 10u);
+  EXPECT_EQ(cache.at("new"), 1);
+}
+
 }  // namespace
 }  // namespace backline::eventlog
