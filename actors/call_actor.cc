@@ -67,6 +67,7 @@ struct call_actor_state {
   std::shared_ptr<const call_actor_config> config;
   router_actor router;
   std::optional<detail::aggregate_core<call_traits>> core;
+  std::string root_id;
   std::int64_t last_activity_us = 0;
   bool idle_check_armed = false;
 };
@@ -80,13 +81,16 @@ bool all_ended(const domain::call_state& c) {
   return true;
 }
 
-// Armed only while no segment is active: a live call never passivates, and a timer per live
-// call cost the routing bench a clock entry (and a wake of CAF's timer thread) per new call.
+// Armed only while no segment is active: a live call never passivates. The router's sweep sends
+// idle_atom when the call would be idle: a timer per call cost CAF's timer thread a wake per new
+// call (its lock and condition variable, on the CAF thread), and an entry in its map.
 void schedule_idle_check(self_ptr self) {
   auto& st = self->state;
   if (st.idle_check_armed || !all_ended(st.core->state())) return;
   st.idle_check_armed = true;
-  self->delayed_send(self, st.config->idle_timeout, idle_atom::value);
+  const std::int64_t idle_at_us =
+      st.last_activity_us + std::chrono::microseconds(st.config->idle_timeout).count();
+  self->send(st.router, idle_atom::value, st.root_id, idle_at_us);
 }
 
 // Crash-only: stop, and let the router forget this actor (it re-activates from the log).
@@ -104,6 +108,7 @@ call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, rout
     auto& st = self->state;
     st.config = config;
     st.router = router;
+    st.root_id = root_id;
     st.core.emplace("call", root_id, &config->stream);
     if (!st.core->load()) {
       stop(self, caf::sec::runtime_error);  // the behavior below never runs

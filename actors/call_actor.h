@@ -9,7 +9,8 @@
 // no-op, a replay) travels through an empty append that completes after them. An append that
 // fails stops the actor (its state is ahead of the log); the next command re-activates it from
 // the log. When every segment has ended and nothing happened for `idle_timeout`, it asks the
-// router to passivate it (the idle timer is armed only while no segment is active).
+// router to passivate it: while no segment is active it registers with the router, whose sweep
+// tells it when it would be idle (no timer per call).
 //
 // Runs on CAF's scheduler; the only I/O it does itself is reading its own stream on activation
 // (RocksDB reads, no syncs); appends go to the log's writer thread.

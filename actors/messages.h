@@ -86,6 +86,7 @@ using command_atom = caf::atom_constant<caf::atom("command")>;
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 
@@ -108,6 +109,9 @@ using router_actor = caf::typed_actor<
     caf::replies_to<command_atom, queue_request>::with<command_result>,
     // A stream actor stopped: its stream, "call/<id>", "agent/<id>" or "queue/<name>".
     caf::reacts_to<passivate_atom, std::string>, caf::replies_to<stats_atom>::with<router_stats>,
+    // A call actor with no active segment: its root id and when it would be idle (unix µs). The
+    // router's sweep sends it idle_atom then, so call actors hold no timer each.
+    caf::reacts_to<idle_atom, std::string, std::int64_t>, caf::reacts_to<sweep_atom>,
     // Stops every stream actor, then the router; replies once they were told to stop.
     caf::replies_to<shutdown_atom>::with<caf::atom_value>>;
 
@@ -117,7 +121,6 @@ using accept_atom = caf::atom_constant<caf::atom("accept")>;
 using decline_atom = caf::atom_constant<caf::atom("decline")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 // The answer to a routing request, sent once the request's steps ran (the offer, the enqueue or
 // the callback request is durable). `detail` also says when a step was refused by a race.

@@ -1,6 +1,8 @@
 #include "actors/router.h"
 
 #include <algorithm>
+#include <functional>
+#include <queue>
 #include <unordered_map>
 
 #include "eventlog/bounded_cache.h"
@@ -16,6 +18,11 @@ struct router_state {
   std::unordered_map<std::string, std::string> aliases;  // voice call id -> root id
   std::unordered_map<std::string, agent_actor> agents;   // agent id -> actor
   std::unordered_map<std::string, queue_actor> queues;   // queue name -> actor
+  // Call actors with no active segment, by when they would be idle: at most one entry per live
+  // call actor (it registers once per idle check), the soonest first.
+  using idle_entry = std::pair<std::int64_t, std::string>;  // unix µs, root id
+  std::priority_queue<idle_entry, std::vector<idle_entry>, std::greater<>> idle_due;
+  bool sweep_armed = false;
   router_stats stats;
 };
 
@@ -43,6 +50,34 @@ Handle* entry_actor(std::unordered_map<std::string, Handle>& actors, const std::
   if (it != actors.end()) return &it->second;
   if (!known()) return nullptr;
   return &actors.emplace(id, spawn()).first->second;
+}
+
+// Often enough that a call is passivated soon after its idle timeout, at most once a second.
+std::chrono::milliseconds sweep_period(const router_config& c) {
+  return std::clamp(c.call->idle_timeout / 10, std::chrono::milliseconds(1),
+                    std::chrono::milliseconds(1'000));
+}
+
+void arm_sweep(self_ptr self) {
+  auto& st = self->state;
+  if (st.sweep_armed || st.idle_due.empty()) return;
+  st.sweep_armed = true;
+  self->delayed_send(self, sweep_period(*st.config), sweep_atom::value);
+}
+
+// Tells each call actor whose idle time came that it may be idle; it checks for itself (and
+// registers again when a command came since). Entries of actors that stopped are dropped.
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  st.sweep_armed = false;
+  const std::int64_t now_us = st.config->call->stream.clock_us();
+  while (!st.idle_due.empty() && st.idle_due.top().first <= now_us) {
+    if (auto it = st.calls.find(st.idle_due.top().second); it != st.calls.end()) {
+      self->send(it->second, idle_atom::value);
+    }
+    st.idle_due.pop();
+  }
+  arm_sweep(self);
 }
 
 }  // namespace
@@ -118,6 +153,11 @@ router_actor spawn_router(caf::actor_system& system, std::shared_ptr<const route
           if (kind == "queue") erased = st.queues.erase(id);
           if (erased > 0) ++st.stats.passivated;
         },
+        [self](idle_atom, std::string& root, std::int64_t idle_at_us) {
+          self->state.idle_due.emplace(idle_at_us, std::move(root));
+          arm_sweep(self);
+        },
+        [self](sweep_atom) { sweep(self); },
         [self](shutdown_atom) {
           auto& st = self->state;
           for (auto& [root, actor] : st.calls) self->send_exit(actor, caf::exit_reason::user_shutdown);

@@ -10,7 +10,9 @@
 // buckets up front, the calls' for `calls_reserved` (a rehash of a hundred thousand entries
 // stalls the router for ~15 ms; past it they still grow). A call actor that passivates tells the
 // router, which forgets it; a command racing with that passivation gets CAF's
-// request_receiver_down and may be retried.
+// request_receiver_down and may be retried. The router also keeps the idle checks of call actors
+// with no active segment and sweeps them (every idle_timeout / 10, at most once a second), so no
+// call actor holds a timer of CAF's clock.
 
 #include <memory>
 
