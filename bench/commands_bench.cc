@@ -145,6 +145,10 @@ run_result closed_loop(actors::engine& e, std::size_t lanes, std::uint64_t first
     });
   }
   finished.wait();
+  // The last driver sets `done` while it holds the mutex: once the mutex is free again, no
+  // driver touches `shared`, which this frame destroys (it aborted in glibc's mutex code, 1 run
+  // in 10, when the driver unlocked a mutex already gone).
+  const std::lock_guard last_driver_out(shared.mutex);
   run_result r = std::move(shared.total);
   r.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   return r;

@@ -329,6 +329,9 @@ void drive_round(actors::engine& e, std::size_t lanes, std::size_t pairs, double
   caf::actor paced;
   if (rate > 0) paced = e.system().spawn(pacer, drivers, rate);
   finished.wait();
+  // The last driver sets `done` while it holds the mutex: once the mutex is free again, no
+  // driver touches `t`, which the caller destroys after the round.
+  { const std::lock_guard last_driver_out(t.mutex); }
   if (paced) caf::anon_send_exit(paced, caf::exit_reason::user_shutdown);
 }
 
