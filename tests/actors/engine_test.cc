@@ -29,11 +29,13 @@ class EngineTest : public ::testing::Test {
     engine_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void start(std::chrono::milliseconds idle = std::chrono::seconds(30)) {
+  void start(std::chrono::milliseconds idle = std::chrono::seconds(30),
+             std::function<std::int64_t()> clock_us = {}) {
     engine_options o;
     o.data_dir = dir_;
     o.directory_file = std::string(BACKLINE_SOURCE_DIR) + "/deploy/demo-callcenter.toml";
     o.idle_timeout = idle;
+    o.clock_us = std::move(clock_us);
     auto e = engine::start(o);
     ASSERT_TRUE(e) << e.error();
     engine_ = std::move(*e);
@@ -200,6 +202,36 @@ TEST_F(EngineTest, EndedIdleCallsArePassivatedAndReactivatedOnDemand) {
   auto r = run(cmd::wrap_up{"c1", "alice", "resolved", "ok"});
   EXPECT_EQ(r.status, outcome::accepted) << r.detail;
   EXPECT_EQ(r.stream_version, 7u);
+}
+
+// The idle check is the router's sweep (every idle_timeout / 10 of real time) against the
+// engine's clock, here a virtual one: a command after the call ended moves its idle time.
+TEST_F(EngineTest, ACommandAfterTheEndPostponesPassivation) {
+  auto now_us = std::make_shared<std::atomic<std::int64_t>>(1'700'000'000'000'000);
+  engine_.reset();
+  start(std::chrono::milliseconds(50), [now_us] { return now_us->load(); });
+  auto stats = [&] {
+    caf::scoped_actor self{engine_->system()};
+    router_stats s;
+    self->request(engine_->router(), std::chrono::seconds(1), stats_atom::value)
+        .receive([&](const router_stats& r) { s = r; }, [](const caf::error&) {});
+    return s;
+  };
+  connected_call("c1");
+  ASSERT_EQ(run(cmd::end_call{"c1", "hangup"}).status, outcome::accepted);
+  *now_us += 40'000;  // 40 ms after the end: a command, so idle from here
+  ASSERT_EQ(run(cmd::wrap_up{"c1", "alice", "resolved", "ok"}).status, outcome::accepted);
+  *now_us += 20'000;  // 60 ms after the end, 20 ms after the command
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));  // a dozen sweeps
+  EXPECT_EQ(stats().passivated, 0u);
+  *now_us += 40'000;  // 60 ms after the command
+  router_stats s;
+  for (int i = 0; i < 200 && s.passivated == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    s = stats();
+  }
+  EXPECT_EQ(s.passivated, 1u);
+  EXPECT_EQ(s.active_calls, 0u);
 }
 
 TEST_F(EngineTest, TheDemoScenarioRunsThroughTheActors) {
