@@ -40,6 +40,23 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(e) << e.error();
     engine_ = std::move(*e);
   }
+  router_stats stats() {
+    caf::scoped_actor self{engine_->system()};
+    router_stats s;
+    self->request(engine_->router(), std::chrono::seconds(1), stats_atom::value)
+        .receive([&](const router_stats& r) { s = r; }, [](const caf::error&) {});
+    return s;
+  }
+  // The router's figures once `done` holds of them, or after two seconds.
+  template <class Done>
+  router_stats stats_once(Done done) {
+    router_stats s = stats();
+    for (int i = 0; i < 200 && !done(s); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      s = stats();
+    }
+    return s;
+  }
   command_result run(domain::command_body body, std::string command_id = {},
                      std::uint64_t expected_version = 0) {
     if (command_id.empty()) command_id = new_id(engine_->now_us());
@@ -190,15 +207,9 @@ TEST_F(EngineTest, EndedIdleCallsArePassivatedAndReactivatedOnDemand) {
   start(std::chrono::milliseconds(50));
   connected_call("c1");
   ASSERT_EQ(run(cmd::end_call{"c1", "hangup"}).status, outcome::accepted);
-  caf::scoped_actor self{engine_->system()};
-  router_stats stats;
-  for (int i = 0; i < 100 && stats.passivated == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    self->request(engine_->router(), std::chrono::seconds(1), stats_atom::value)
-        .receive([&](const router_stats& s) { stats = s; }, [](const caf::error&) {});
-  }
-  EXPECT_EQ(stats.passivated, 1u);
-  EXPECT_EQ(stats.active_calls, 0u);
+  const auto s = stats_once([](const router_stats& r) { return r.passivated > 0; });
+  EXPECT_EQ(s.passivated, 1u);
+  EXPECT_EQ(s.active_calls, 0u);
   auto r = run(cmd::wrap_up{"c1", "alice", "resolved", "ok"});
   EXPECT_EQ(r.status, outcome::accepted) << r.detail;
   EXPECT_EQ(r.stream_version, 7u);
@@ -210,13 +221,6 @@ TEST_F(EngineTest, ACommandAfterTheEndPostponesPassivation) {
   auto now_us = std::make_shared<std::atomic<std::int64_t>>(1'700'000'000'000'000);
   engine_.reset();
   start(std::chrono::milliseconds(50), [now_us] { return now_us->load(); });
-  auto stats = [&] {
-    caf::scoped_actor self{engine_->system()};
-    router_stats s;
-    self->request(engine_->router(), std::chrono::seconds(1), stats_atom::value)
-        .receive([&](const router_stats& r) { s = r; }, [](const caf::error&) {});
-    return s;
-  };
   connected_call("c1");
   ASSERT_EQ(run(cmd::end_call{"c1", "hangup"}).status, outcome::accepted);
   *now_us += 40'000;  // 40 ms after the end: a command, so idle from here
@@ -225,11 +229,7 @@ TEST_F(EngineTest, ACommandAfterTheEndPostponesPassivation) {
   std::this_thread::sleep_for(std::chrono::milliseconds(60));  // a dozen sweeps
   EXPECT_EQ(stats().passivated, 0u);
   *now_us += 40'000;  // 60 ms after the command
-  router_stats s;
-  for (int i = 0; i < 200 && s.passivated == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    s = stats();
-  }
+  const auto s = stats_once([](const router_stats& r) { return r.passivated > 0; });
   EXPECT_EQ(s.passivated, 1u);
   EXPECT_EQ(s.active_calls, 0u);
 }
