@@ -67,7 +67,6 @@ struct call_actor_state {
   std::shared_ptr<const call_actor_config> config;
   router_actor router;
   std::optional<detail::aggregate_core<call_traits>> core;
-  std::string root_id;
   std::int64_t last_activity_us = 0;
   bool idle_check_armed = false;
 };
@@ -90,7 +89,7 @@ void schedule_idle_check(self_ptr self) {
   st.idle_check_armed = true;
   const std::int64_t idle_at_us =
       st.last_activity_us + std::chrono::microseconds(st.config->idle_timeout).count();
-  self->send(st.router, idle_atom::value, st.root_id, idle_at_us);
+  self->send(st.router, idle_atom::value, st.core->id(), idle_at_us);
 }
 
 // Crash-only: stop, and let the router forget this actor (it re-activates from the log).
@@ -108,7 +107,6 @@ call_actor spawn_call_actor(caf::actor_system& system, std::string root_id, rout
     auto& st = self->state;
     st.config = config;
     st.router = router;
-    st.root_id = root_id;
     st.core.emplace("call", root_id, &config->stream);
     if (!st.core->load()) {
       stop(self, caf::sec::runtime_error);  // the behavior below never runs
