@@ -124,6 +124,21 @@ class log {
   virtual std::expected<std::size_t, std::error_code> visit_from(
       std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit,
       read_hint hint = read_hint::recent);
+  // A reader's place in the log, for one thread that reads on from where it stopped (the Kafka
+  // relay). Its visit_from is the log's, but a read that starts where the previous one ended
+  // continues the previous one's RocksDB iterator instead of making and positioning a new one.
+  // The iterator is remade when it reaches the end it saw, after `reopen_after_events`, or when a
+  // read starts elsewhere, so it never holds old files or memtables for long. Not thread-safe;
+  // valid while the log is.
+  class cursor {
+   public:
+    virtual ~cursor() = default;
+    virtual std::expected<std::size_t, std::error_code> visit_from(
+        std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit) = 0;
+  };
+  static constexpr std::size_t cursor_reopen_after_events = 65'536;  // about 20 MB of events
+  virtual std::unique_ptr<cursor> open_cursor(
+      read_hint hint, std::size_t reopen_after_events = cursor_reopen_after_events) = 0;
   // The last version of a stream (0 when it has none).
   virtual std::uint64_t stream_version(std::string_view stream) = 0;
   virtual std::optional<std::string> resolve_alias(std::string_view alias) = 0;

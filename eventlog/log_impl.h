@@ -72,6 +72,7 @@ class log_impl final : public log {
   std::expected<std::size_t, std::error_code> visit_from(
       std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit,
       read_hint hint) override;
+  std::unique_ptr<cursor> open_cursor(read_hint hint, std::size_t reopen_after_events) override;
   std::uint64_t stream_version(std::string_view stream) override;
   std::optional<std::string> resolve_alias(std::string_view alias) override;
   std::uint64_t committed_position() const override;
@@ -86,6 +87,7 @@ class log_impl final : public log {
   void wake_waiters();
 
  private:
+  friend class log_cursor;
   // open.cc
   std::error_code open_primary();
   std::error_code open_secondary();

@@ -91,46 +91,88 @@ std::expected<std::vector<record>, std::error_code> log_impl::read_from(std::uin
   return out;
 }
 
+// One iterator over the events column family, kept between reads that continue each other.
+class log_cursor final : public log::cursor {
+ public:
+  // `reopen_after`: events read with one iterator before it is remade (log::cursor).
+  log_cursor(log_impl& log, read_hint hint, std::size_t reopen_after)
+      : log_(log), hint_(hint), reopen_after_(std::max<std::size_t>(reopen_after, 1)) {}
+
+  std::expected<std::size_t, std::error_code> visit_from(
+      std::uint64_t from, std::size_t max,
+      const std::function<bool(const record&)>& visit) override {
+    log_.catch_up();
+    from = std::max<std::uint64_t>(from, 1);
+    const auto last = log_.committed_position();  // never ahead of what `done` may have announced
+    if (from > last || max == 0) return 0;
+    if (!it_ || from != next_ || !it_->Valid() || read_ >= reopen_after_) open(from, last);
+    std::size_t visited = 0;
+    while (it_->Valid() && visited < max) {
+      if (it_->key().size() != 8 || get_u64_be(it_->key().data()) != next_)
+        return fail(make_error_code(errc::corrupt));  // positions are gapless
+      if (auto ec = make_record(next_, it_->value().ToStringView(), record_)) return fail(ec);
+      ++next_;
+      ++read_;
+      ++visited;
+      const bool more = visit(record_);
+      it_->Next();  // past the visited event, so a read from next_ goes on from here
+      if (!more) break;
+    }
+    if (!it_->status().ok()) return fail(read_error(it_->status()));
+    return visited;
+  }
+
+ private:
+  void open(std::uint64_t from, std::uint64_t last) {
+    it_.reset();  // before the bound it reads changes
+    char start[8];
+    put_u64_be(start, from);
+    put_u64_be(end_, last + 1);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_;
+    if (hint_ == read_hint::scan) {
+      ro.fill_cache = false;
+      // About what the iterator will read before it is remade: a new iterator's first read
+      // fetches the whole read-ahead, so a fixed 2 MiB under 1,024-event reads, each with a new
+      // iterator, copied six times the bytes used (a fifth of the relay thread, in the kernel).
+      constexpr std::size_t event_bytes_guess = 512, readahead_min = 64 << 10,
+                            readahead_max = 2 << 20;
+      const auto events = std::min<std::uint64_t>(last - from + 1, reopen_after_);
+      ro.readahead_size =
+          std::clamp<std::uint64_t>(events * event_bytes_guess, readahead_min, readahead_max);
+    }
+    it_.reset(log_.db_->NewIterator(ro, log_.cf_[cf_events]));
+    it_->Seek(rocksdb::Slice(start, 8));
+    next_ = from;
+    read_ = 0;
+  }
+
+  std::unexpected<std::error_code> fail(std::error_code ec) {
+    it_.reset();  // the next read starts afresh
+    return std::unexpected(ec);
+  }
+
+  log_impl& log_;
+  const read_hint hint_;
+  const std::size_t reopen_after_;
+  char end_[8] = {};
+  rocksdb::Slice upper_{end_, 8};
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::uint64_t next_ = 0;  // the position it_ is on while it is valid
+  std::size_t read_ = 0;    // events read since it_ was made
+  record record_;           // refilled in place for each event
+};
+
 // read_from without the vector: one record, refilled in place for each event.
 std::expected<std::size_t, std::error_code> log_impl::visit_from(
     std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit,
     read_hint hint) {
-  catch_up();
-  from = std::max<std::uint64_t>(from, 1);
-  const auto last = committed_position();  // never ahead of what `done` may have announced
-  if (from > last || max == 0) return 0;
-  char start[8], end[8];
-  put_u64_be(start, from);
-  put_u64_be(end, last + 1);
-  rocksdb::Slice upper(end, 8);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  if (hint == read_hint::scan) {
-    ro.fill_cache = false;
-    // About what `max` events take: each call makes a new iterator, whose first read fetches the
-    // whole read-ahead, so a fixed 2 MiB under the relay's 1,024-event reads copied six times the
-    // bytes used (a fifth of the relay thread, in the kernel).
-    constexpr std::size_t event_bytes_guess = 512, readahead_min = 64 << 10,
-                          readahead_max = 2 << 20;
-    ro.readahead_size = max >= readahead_max / event_bytes_guess
-                            ? readahead_max
-                            : std::max(readahead_min, max * event_bytes_guess);
-  }
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[cf_events]));
-  record r;
-  std::size_t visited = 0;
-  auto expected_position = from;
-  for (it->Seek(rocksdb::Slice(start, 8)); it->Valid() && visited < max; it->Next()) {
-    if (it->key().size() != 8 || get_u64_be(it->key().data()) != expected_position)
-      return std::unexpected(make_error_code(errc::corrupt));  // positions are gapless
-    if (auto ec = make_record(expected_position, it->value().ToStringView(), r))
-      return std::unexpected(ec);
-    ++expected_position;
-    ++visited;
-    if (!visit(r)) return visited;
-  }
-  if (!it->status().ok()) return std::unexpected(read_error(it->status()));
-  return visited;
+  return log_cursor(*this, hint, max).visit_from(from, max, visit);
+}
+
+std::unique_ptr<log::cursor> log_impl::open_cursor(read_hint hint,
+                                                   std::size_t reopen_after_events) {
+  return std::make_unique<log_cursor>(*this, hint, reopen_after_events);
 }
 
 std::uint64_t log_impl::stream_version(std::string_view stream) {

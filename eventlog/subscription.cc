@@ -20,23 +20,22 @@ class subscription_handle final : public subscription {
   std::shared_ptr<subscription_core> core_;
 };
 
-// Visits each chunk in place (one reused record, no copy per event) and follows commits.
+// Visits each chunk in place (one reused record, no copy per event) and follows commits. The
+// chunks of a catch-up continue each other: one cursor, one iterator through them.
 void run(log_impl& log, const subscription_core& core, std::uint64_t next,
          const std::function<void(const record&)>& on_record) {
+  const auto cursor = log.open_cursor(read_hint::recent, log::cursor_reopen_after_events);
   while (!core.stop.load(std::memory_order_acquire)) {
     bool stopped = false;
-    auto visited = log.visit_from(
-        next, chunk_records_max,
-        [&](const record& r) {
-          if (core.stop.load(std::memory_order_acquire)) {
-            stopped = true;
-            return false;
-          }
-          on_record(r);
-          next = r.position + 1;
-          return true;
-        },
-        read_hint::recent);
+    auto visited = cursor->visit_from(next, chunk_records_max, [&](const record& r) {
+      if (core.stop.load(std::memory_order_acquire)) {
+        stopped = true;
+        return false;
+      }
+      on_record(r);
+      next = r.position + 1;
+      return true;
+    });
     if (stopped) return;
     if (!visited) {  // the records before the error were delivered; `next` follows them
       std::fprintf(stderr,

@@ -147,6 +147,8 @@ struct publisher::impl {
     std::array<std::string, 256> types;  // empty: not seen yet
   };
   std::vector<std::unique_ptr<kind_entry>> kinds;
+  // The log read on from one read to the next (one RocksDB iterator through a backlog).
+  std::unique_ptr<eventlog::log::cursor> scan_cursor, recent_cursor;
   time_formatter format_time;
   std::string last_tenant, last_source, subject, json;
   // The records' Kafka timestamp (CreateTime): when the relay hands them to the producer, read
@@ -558,7 +560,9 @@ struct publisher::impl {
           ++sent;
           return true;
         };
-        auto read = log.visit_from(next, want, visit, hint);
+        auto& cursor = hint == eventlog::read_hint::scan ? scan_cursor : recent_cursor;
+        if (!cursor) cursor = log.open_cursor(hint);
+        auto read = cursor->visit_from(next, want, visit);
         if (!read) warn("cannot read the event log: " + read.error().message());
       }
       if (sent == 0) serve_delivery_reports(static_cast<int>(o.idle_poll_ms));

@@ -4,7 +4,7 @@
 //
 // Contract
 // - Threads: `start` spawns ONE relay thread that owns the librdkafka producer. It reads the log
-//   (`eventlog::log::visit_from`, never past the committed position), produces, serves delivery
+//   (an `eventlog::log::cursor`, never past the committed position), produces, serves delivery
 //   reports (`rd_kafka_poll` on the same thread) and stores the published position. Nothing
 //   runs inside a CAF actor and nothing here ever calls into the engine: the engine appends to
 //   the log and never waits for Kafka (DESIGN invariant 8, "durable before visible": a record is

@@ -1,5 +1,6 @@
 // How the relay reads: eventlog::log::visit_from (the allocation-free read of its relay thread,
-// as a scan or of recent events) against read_from, and where publishing resumes: a stored
+// as a scan or of recent events) against read_from, a cursor that goes on from one read to the
+// next against the same, and where publishing resumes: a stored
 // position beyond the log's end is refused with a sentence that tells the operator what to do.
 #include <filesystem>
 
@@ -57,6 +58,51 @@ TEST(KafkaReading, VisitFromSeesWhatReadFromReturnsAndStopsWhenAsked) {
   ASSERT_TRUE(stopped.has_value());
   EXPECT_EQ(*stopped, 3u);
   EXPECT_EQ(seen, (std::vector<std::uint64_t>{10, 11, 12}));
+}
+
+// The relay's reads through a cursor: steps that continue each other, steps past the events the
+// iterator saw when it was made, a stop and a read again of the stopped event (a rewind), a read
+// back from an earlier position, and iterators remade every few events. Each read must return
+// exactly what read_from returns for the same range.
+TEST(KafkaReading, ACursorReadsWhatReadFromReturnsWhereverEachReadStarts) {
+  for (const auto hint : {eventlog::read_hint::recent, eventlog::read_hint::scan}) {
+    for (const std::size_t reopen_after : {std::size_t{1}, std::size_t{17}, std::size_t{65'536}}) {
+      eventlog::testing::temp_dir dir;
+      auto log = eventlog::testing::open_log(dir.path() + "/log");
+      ASSERT_TRUE(log);
+      std::vector<std::uint64_t> versions;
+      testing::append_events(*log, 200, 7, versions);
+      auto cursor = log->open_cursor(hint, reopen_after);
+      auto read = [&](std::uint64_t from, std::size_t max, std::uint64_t stop_at = 0) {
+        auto copies = log->read_from(from, max);
+        EXPECT_TRUE(copies.has_value());
+        std::string expected, got;
+        for (const auto& r : *copies) {
+          expected += render(r.position, r.stream, r.stream_version, r.envelope) + "\n";
+          if (r.position == stop_at) break;
+        }
+        auto visited = cursor->visit_from(from, max, [&](const eventlog::record& r) {
+          got += render(r.position, r.stream, r.stream_version, r.envelope) + "\n";
+          return r.position != stop_at;
+        });
+        EXPECT_TRUE(visited.has_value());
+        EXPECT_EQ(got, expected) << "from " << from << " max " << max << " reopen after "
+                                 << reopen_after;
+        return visited.value_or(0);
+      };
+      EXPECT_EQ(read(1, 64), 64u);
+      EXPECT_EQ(read(65, 64), 64u);        // goes on
+      EXPECT_EQ(read(129, 64, 150), 22u);  // stops after 150
+      EXPECT_EQ(read(150, 10), 10u);       // 150 again, as after a rewind
+      EXPECT_EQ(read(160, 100), 41u);      // to the end of the log
+      EXPECT_EQ(read(201, 10), 0u);        // nothing more yet
+      testing::append_events(*log, 30, 7, versions);
+      EXPECT_EQ(read(201, 100), 30u);  // commits after the iterator was made
+      EXPECT_EQ(read(40, 5), 5u);      // back to an earlier position
+      EXPECT_EQ(read(45, 0), 0u);
+      EXPECT_EQ(read(45, 1), 1u);
+    }
+  }
 }
 
 TEST(KafkaReading, StoredPositionBeyondTheLogIsRefusedUntilTheOperatorRemovesTheFile) {
