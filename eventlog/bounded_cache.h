@@ -1,6 +1,6 @@
 // A bound for the unordered maps and sets the engine's threads use as caches (the log writer's
 // stream versions, the router's aliases, the routing actor's call handles, the projector's seen
-// event ids, the API's created calls and supervision sessions).
+// event ids, the API's created calls, supervision sessions and verified tokens).
 #pragma once
 
 #include <cstddef>

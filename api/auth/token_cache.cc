@@ -1,6 +1,7 @@
 #include "api/auth/token_cache.h"
 
 #include "api/auth/revocation.h"
+#include "eventlog/bounded_cache.h"
 
 namespace backline::auth {
 
@@ -8,7 +9,7 @@ result<claims> token_cache::verify(std::string_view token, std::int64_t now_s) {
   const auto& config = verifier_->config();
   {
     const std::lock_guard lock(mutex_);
-    const auto it = verified_.find(std::string(token));
+    const auto it = verified_.find(token);
     if (it != verified_.end()) {
       const claims& c = it->second;
       const bool expired = now_s >= c.exp_s + config.clock_skew_s;
@@ -20,8 +21,7 @@ result<claims> token_cache::verify(std::string_view token, std::int64_t now_s) {
   auto checked = verifier_->verify(token, now_s);
   if (checked) {
     const std::lock_guard lock(mutex_);
-    if (verified_.size() >= entries_max_) verified_.clear();
-    verified_.emplace(std::string(token), *checked);
+    eventlog::insert_or_assign_bounded(verified_, entries_max_, std::string(token), *checked);
   }
   return checked;
 }

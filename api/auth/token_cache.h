@@ -8,7 +8,8 @@
 //   change since is still fine: the expiry (with the verifier's clock skew) and the revocation
 //   list. Otherwise the token goes through the verifier again, which gives the refusal.
 // - Bounded: at most `entries_max` tokens (each at most the verifier's token_bytes_max); when
-//   full, the cache is emptied and fills again with the tokens in use.
+//   full, each new token takes the place of one remembered token (eventlog::make_room), so a
+//   burst of new tokens never makes every client in use pay a signature check at once.
 // - Thread-safe (one mutex; the signature check runs outside it).
 
 #include <cstddef>
@@ -36,7 +37,10 @@ class token_cache {
   std::shared_ptr<const verifier> verifier_;
   const std::size_t entries_max_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, claims> verified_;
+  struct hash : std::hash<std::string_view> {
+    using is_transparent = void;  // find(string_view): no copy of the token per request
+  };
+  std::unordered_map<std::string, claims, hash, std::equal_to<>> verified_;
 };
 
 }  // namespace backline::auth

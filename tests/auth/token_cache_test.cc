@@ -61,5 +61,30 @@ TEST(TokenCache, ABadTokenIsNeverRemembered) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
+// A full cache makes room for a new token by dropping one remembered token, not all of them:
+// the clients in use keep their entries through a burst of new tokens.
+TEST(TokenCache, AFullCacheDropsOneTokenPerNewOne) {
+  auto config = config_for(ec_private());
+  token_cache cache(std::make_shared<const verifier>(*verifier::make(config)), 3);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 5; ++i) {
+    auto claims = control_claims();
+    claims["sub"] = "agent-" + std::to_string(i);
+    tokens.push_back(forge(ec_private(), control_header(ec_private()), claims));
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto c = cache.verify(tokens[i], now_s);
+    ASSERT_TRUE(c.has_value()) << c.error().detail;
+    EXPECT_EQ(c->subject, "agent-" + std::to_string(i));
+    EXPECT_EQ(cache.size(), std::min<std::size_t>(i + 1, 3)) << "after token " << i;
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {  // every token still answers as verified
+    const auto c = cache.verify(tokens[i], now_s);
+    ASSERT_TRUE(c.has_value()) << c.error().detail;
+    EXPECT_EQ(c->subject, "agent-" + std::to_string(i));
+    EXPECT_EQ(cache.size(), 3u);
+  }
+}
+
 }  // namespace
 }  // namespace backline::auth::testing
