@@ -419,11 +419,13 @@ std::expected<std::uint64_t, std::error_code> projector::catch_up(std::uint64_t 
   impl& p = *impl_;
   if (p.log == nullptr) return std::unexpected(make_error_code(errc::bad_options));
   const std::uint64_t target = std::min(until, p.log->committed_position());
+  // Visited in place: the log refills one record per event, nothing is copied into a vector. The
+  // reads continue each other: one cursor, one iterator through them.
+  const auto cursor = p.log->open_cursor(eventlog::read_hint::recent);
   while (p.applied < target) {
     const std::size_t n = std::min<std::uint64_t>(p.opts.read_events, target - p.applied);
-    // Visited in place: the log refills one record per event, nothing is copied into a vector.
     std::error_code failed;
-    auto visited = p.log->visit_from(p.applied + 1, n, [&](const eventlog::record& r) {
+    auto visited = cursor->visit_from(p.applied + 1, n, [&](const eventlog::record& r) {
       if (r.position > target) return false;
       failed = p.apply(r);
       return !failed;
