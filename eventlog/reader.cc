@@ -132,11 +132,13 @@ class log_cursor final : public log::cursor {
     ro.iterate_upper_bound = &upper_;
     if (hint_ == read_hint::scan) {
       ro.fill_cache = false;
-      // About what the iterator will read before it is remade: a new iterator's first read
-      // fetches the whole read-ahead, so a fixed 2 MiB under 1,024-event reads, each with a new
-      // iterator, copied six times the bytes used (a fifth of the relay thread, in the kernel).
+      // At most what the iterator will read before it is remade (a new iterator's first read
+      // fetches the whole read-ahead: a fixed 2 MiB under 1,024-event reads, each with a new
+      // iterator, copied six times the bytes used), and at most 256 KiB: a chunk that is still
+      // in the CPU's cache when the events in it are visited. Through a cursor, 2 MiB and
+      // 256 KiB measured the same within the machine's noise (bench/RESULTS.md, issue 6).
       constexpr std::size_t event_bytes_guess = 512, readahead_min = 64 << 10,
-                            readahead_max = 2 << 20;
+                            readahead_max = 256 << 10;
       const auto events = std::min<std::uint64_t>(last - from + 1, reopen_after_);
       ro.readahead_size =
           std::clamp<std::uint64_t>(events * event_bytes_guess, readahead_min, readahead_max);
