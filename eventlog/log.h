@@ -125,16 +125,19 @@ class log {
       std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit,
       read_hint hint = read_hint::recent);
   // A reader's place in the log, for one thread that reads on from where it stopped (the Kafka
-  // relay). Its visit_from is the log's, but a read that starts where the previous one ended
-  // continues the previous one's RocksDB iterator instead of making and positioning a new one.
-  // The iterator is remade when it reaches the end it saw, after `reopen_after_events`, or when a
-  // read starts elsewhere, so it never holds old files or memtables for long. Not thread-safe;
-  // valid while the log is.
+  // relay, subscriptions, the projector's catch-up). Its visit_from is the log's, but a read
+  // that starts where the previous one ended continues the previous one's RocksDB iterator
+  // instead of making and positioning a new one. An iterator holds the memtables and SST files
+  // it was made on, so the cursor drops it at the end it saw, and remakes it when a read starts
+  // elsewhere, after `reopen_after_events` or once it is a second old. A reader about to pause
+  // with events left calls release(). Not thread-safe; valid while the log is.
   class cursor {
    public:
     virtual ~cursor() = default;
     virtual std::expected<std::size_t, std::error_code> visit_from(
         std::uint64_t from, std::size_t max, const std::function<bool(const record&)>& visit) = 0;
+    // Drops the iterator until the next read.
+    virtual void release() = 0;
   };
   static constexpr std::size_t cursor_reopen_after_events = 65'536;  // about 20 MB of events
   virtual std::unique_ptr<cursor> open_cursor(

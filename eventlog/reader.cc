@@ -2,6 +2,7 @@
 // envelope read back is verified again (DESIGN invariant 6, paired with the writer's check).
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "eventlog/log_impl.h"
@@ -105,7 +106,12 @@ class log_cursor final : public log::cursor {
     from = std::max<std::uint64_t>(from, 1);
     const auto last = log_.committed_position();  // never ahead of what `done` may have announced
     if (from > last || max == 0) return 0;
-    if (!it_ || from != next_ || !it_->Valid() || read_ >= reopen_after_) open(from, last);
+    const auto now = std::chrono::steady_clock::now();
+    if (!it_ || from != next_ || !it_->Valid() || read_ >= reopen_after_ ||
+        now - opened_at_ >= max_age) {
+      open(from, last);
+      opened_at_ = now;
+    }
     std::size_t visited = 0;
     while (it_->Valid() && visited < max) {
       if (it_->key().size() != 8 || get_u64_be(it_->key().data()) != next_)
@@ -119,10 +125,15 @@ class log_cursor final : public log::cursor {
       if (!more) break;
     }
     if (!it_->status().ok()) return fail(read_error(it_->status()));
+    if (!it_->Valid()) release();  // at the end it saw: hold nothing while the reader waits
     return visited;
   }
 
+  void release() override { it_.reset(); }
+
  private:
+  static constexpr std::chrono::seconds max_age{1};
+
   void open(std::uint64_t from, std::uint64_t last) {
     it_.reset();  // before the bound it reads changes
     char start[8];
@@ -150,7 +161,7 @@ class log_cursor final : public log::cursor {
   }
 
   std::unexpected<std::error_code> fail(std::error_code ec) {
-    it_.reset();  // the next read starts afresh
+    release();  // the next read starts afresh
     return std::unexpected(ec);
   }
 
@@ -162,7 +173,8 @@ class log_cursor final : public log::cursor {
   std::unique_ptr<rocksdb::Iterator> it_;
   std::uint64_t next_ = 0;  // the position it_ is on while it is valid
   std::size_t read_ = 0;    // events read since it_ was made
-  record record_;           // refilled in place for each event
+  std::chrono::steady_clock::time_point opened_at_{};
+  record record_;  // refilled in place for each event
 };
 
 // read_from without the vector: one record, refilled in place for each event.

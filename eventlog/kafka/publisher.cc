@@ -560,12 +560,18 @@ struct publisher::impl {
           ++sent;
           return true;
         };
-        auto& cursor = hint == eventlog::read_hint::scan ? scan_cursor : recent_cursor;
+        const bool scan = hint == eventlog::read_hint::scan;
+        auto& cursor = scan ? scan_cursor : recent_cursor;
         if (!cursor) cursor = log.open_cursor(hint);
+        if (auto& other = scan ? recent_cursor : scan_cursor) other->release();
         auto read = cursor->visit_from(next, want, visit);
         if (!read) warn("cannot read the event log: " + read.error().message());
       }
-      if (sent == 0) serve_delivery_reports(static_cast<int>(o.idle_poll_ms));
+      if (sent == 0) {  // caught up, or the in-flight bound reached (e.g. a broker outage)
+        if (scan_cursor) scan_cursor->release();
+        if (recent_cursor) recent_cursor->release();
+        serve_delivery_reports(static_cast<int>(o.idle_poll_ms));
+      }
       store(false);
     }
     drain();

@@ -1,7 +1,7 @@
 // How the relay reads: eventlog::log::visit_from (the allocation-free read of its relay thread,
 // as a scan or of recent events) against read_from, a cursor that goes on from one read to the
-// next against the same, and where publishing resumes: a stored
-// position beyond the log's end is refused with a sentence that tells the operator what to do.
+// next against the same, and where publishing resumes: a stored position beyond the log's end
+// is refused with a sentence that tells the operator what to do.
 #include <filesystem>
 
 #include "eventlog/kafka/dev_broker.h"
@@ -60,10 +60,10 @@ TEST(KafkaReading, VisitFromSeesWhatReadFromReturnsAndStopsWhenAsked) {
   EXPECT_EQ(seen, (std::vector<std::uint64_t>{10, 11, 12}));
 }
 
-// The relay's reads through a cursor: steps that continue each other, steps past the events the
-// iterator saw when it was made, a stop and a read again of the stopped event (a rewind), a read
-// back from an earlier position, and iterators remade every few events. Each read must return
-// exactly what read_from returns for the same range.
+// The relay's reads through a cursor: steps that continue each other, a pause (release), steps
+// past the events the iterator saw when it was made, a stop and a read again of the stopped
+// event (a rewind), a read back from an earlier position, and iterators remade every few
+// events. Each read must return exactly what read_from returns for the same range.
 TEST(KafkaReading, ACursorReadsWhatReadFromReturnsWhereverEachReadStarts) {
   for (const auto hint : {eventlog::read_hint::recent, eventlog::read_hint::scan}) {
     for (const std::size_t reopen_after : {std::size_t{1}, std::size_t{17}, std::size_t{65'536}}) {
@@ -91,7 +91,9 @@ TEST(KafkaReading, ACursorReadsWhatReadFromReturnsWhereverEachReadStarts) {
         return visited.value_or(0);
       };
       EXPECT_EQ(read(1, 64), 64u);
-      EXPECT_EQ(read(65, 64), 64u);        // goes on
+      EXPECT_EQ(read(65, 64), 64u);  // goes on
+      cursor->release();             // a pause: the next read makes a new iterator
+      EXPECT_EQ(read(129, 0), 0u);
       EXPECT_EQ(read(129, 64, 150), 22u);  // stops after 150
       EXPECT_EQ(read(150, 10), 10u);       // 150 again, as after a rewind
       EXPECT_EQ(read(160, 100), 41u);      // to the end of the log
