@@ -147,8 +147,10 @@ struct publisher::impl {
     std::array<std::string, 256> types;  // empty: not seen yet
   };
   std::vector<std::unique_ptr<kind_entry>> kinds;
-  // The log read on from one read to the next (one RocksDB iterator through a backlog).
-  std::unique_ptr<eventlog::log::cursor> scan_cursor, recent_cursor;
+  // The log read on from one read to the next (one RocksDB iterator through a backlog), with
+  // the hint it was opened with.
+  std::unique_ptr<eventlog::log::cursor> cursor;
+  eventlog::read_hint cursor_hint = eventlog::read_hint::recent;
   time_formatter format_time;
   std::string last_tenant, last_source, subject, json;
   // The records' Kafka timestamp (CreateTime): when the relay hands them to the producer, read
@@ -560,16 +562,15 @@ struct publisher::impl {
           ++sent;
           return true;
         };
-        const bool scan = hint == eventlog::read_hint::scan;
-        auto& cursor = scan ? scan_cursor : recent_cursor;
-        if (!cursor) cursor = log.open_cursor(hint);
-        if (auto& other = scan ? recent_cursor : scan_cursor) other->release();
+        if (!cursor || cursor_hint != hint) {
+          cursor = log.open_cursor(hint);
+          cursor_hint = hint;
+        }
         auto read = cursor->visit_from(next, want, visit);
         if (!read) warn("cannot read the event log: " + read.error().message());
       }
       if (sent == 0) {  // caught up, or the in-flight bound reached (e.g. a broker outage)
-        if (scan_cursor) scan_cursor->release();
-        if (recent_cursor) recent_cursor->release();
+        if (cursor) cursor->release();
         serve_delivery_reports(static_cast<int>(o.idle_poll_ms));
       }
       store(false);
