@@ -201,6 +201,38 @@ TEST(EventLog, VersionGapIsRefusedAndNothingOfTheRequestIsWritten) {
   EXPECT_EQ(*next, 2u);
 }
 
+// A request of many events over many streams (an import) is checked like a command's few: each
+// event's version follows its stream's earlier events in the same request.
+TEST(EventLog, ALargeRequestCountsEachStreamsEarlierEventsInIt) {
+  temp_dir dir;
+  auto l = open_log(dir.path());
+  ASSERT_TRUE(append_and_wait(*l, request({event("s0", 1)})).has_value());
+  const auto large = [](std::uint64_t last_version_of_s7) {
+    std::vector<pending_event> events;
+    std::map<std::string, std::uint64_t> versions{{"s0", 1}};
+    for (int i = 0; i < 300; ++i) {
+      const std::string s = "s" + std::to_string(i % 40);
+      events.push_back(event(s, ++versions[s]));
+    }
+    events.push_back(event("s7", last_version_of_s7));
+    return events;
+  };
+  // s7 is at version 8 after the first 300 events (indices 7, 47, ..., 287).
+  auto gap = append_and_wait(*l, request(large(10)));
+  ASSERT_FALSE(gap.has_value());
+  EXPECT_EQ(gap.error(), errc::version_gap);
+  EXPECT_EQ(l->committed_position(), 1u);
+  auto repeat = append_and_wait(*l, request(large(8)));
+  ASSERT_FALSE(repeat.has_value());
+  EXPECT_EQ(repeat.error(), errc::version_gap);
+  auto ok = append_and_wait(*l, request(large(9)));
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(l->committed_position(), 302u);
+  EXPECT_EQ(l->stream_version("call/s0"), 9u);
+  EXPECT_EQ(l->stream_version("call/s7"), 9u);
+  EXPECT_EQ(l->stream_version("call/s39"), 7u);
+}
+
 TEST(EventLog, CorruptEnvelopeIsRefusedAndNothingOfTheRequestIsWritten) {
   temp_dir dir;
   auto l = open_log(dir.path());
