@@ -10,10 +10,16 @@
 // (PATCH /telephony/v1/voiceCalls/{id} with new callAttributes: one event each). Prints:
 //   FIGURE api_telephony_writes_per_s <rate> 1/s anchor=http_livez_requests_per_s:<rate> ...
 //   FIGURE api_telephony_write_latency_p99 <us> us anchor=http_livez_latency_p99:<us> ...
-// wrk shares the machine's cores with the engine, so the rate is a lower bound.
+// wrk shares the machine's cores with the engine, so the rate is a lower bound. Each run also
+// prints the CPU a request costs: wrk's, and the server's by thread (the HTTP I/O threads
+// "bl-http-io", CAF's "caf.multiplexer", the log writer "bl-log-writer", RocksDB's threads).
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -164,8 +170,24 @@ end
   }
   const auto args = fmt::format("-t{} -c{} -d{}s", wrk_threads, connections, duration_s);
   const auto base = fmt::format("http://127.0.0.1:{}", *port);
-  auto livez = bench::run_wrk(wrk, args, base + "/livez");
-  auto writes = bench::run_wrk(wrk, args + " -s " + script, base + "/telephony/v1/voiceCalls");
+  // CPU per request on each side: this process by thread, and wrk (its own, from rusage).
+  struct cpu_use {
+    double process_s = 0;
+    std::map<std::string, double> threads;
+  };
+  const auto measured = [](cpu_use& use, auto&& run) {
+    const double cpu0 = bench::cpu_seconds(RUSAGE_SELF);
+    const auto threads0 = bench::cpu_by_thread();
+    auto r = run();
+    use.process_s = bench::cpu_seconds(RUSAGE_SELF) - cpu0;
+    bench::add_cpu(use.threads, threads0, bench::cpu_by_thread());
+    return r;
+  };
+  cpu_use livez_cpu, writes_cpu;
+  auto livez = measured(livez_cpu, [&] { return bench::run_wrk(wrk, args, base + "/livez"); });
+  auto writes = measured(writes_cpu, [&] {
+    return bench::run_wrk(wrk, args + " -s " + script, base + "/telephony/v1/voiceCalls");
+  });
   server.reset();
   live.reset();
   engine->reset();
@@ -182,6 +204,19 @@ end
       "socket errors {}\n",
       writes->requests_per_s, writes->p50_us, writes->p99_us, writes->non_2xx,
       writes->socket_errors);
+  // On 2 cores, N requests/s leave 2,000,000 / N us of CPU per request for wrk and the server.
+  const auto print_cpu = [](const char* what, const bench::wrk_result& r, const cpu_use& use) {
+    const double per = 1e6 / static_cast<double>(std::max<std::uint64_t>(r.requests, 1));
+    std::string by_thread;
+    for (const auto& [name, s] : use.threads) {
+      if (s * per >= 0.5) by_thread += fmt::format(", {} {:.1f}", name, s * per);
+    }
+    fmt::print("{} CPU per request: wrk {:.1f} us, server {:.1f} us ({})\n", what,
+               r.wrk_cpu_s * per, use.process_s * per,
+               by_thread.empty() ? "" : by_thread.substr(2));
+  };
+  print_cpu("GET /livez:       ", *livez, livez_cpu);
+  print_cpu("create + update:  ", *writes, writes_cpu);
   bench::print_figure("api_telephony_writes_per_s", writes->requests_per_s, "1/s",
                       "http_livez_requests_per_s", livez->requests_per_s);
   bench::print_figure("api_telephony_write_latency_p99", writes->p99_us, "us",

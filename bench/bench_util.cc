@@ -9,6 +9,10 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <sstream>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
@@ -107,6 +111,7 @@ std::optional<wrk_result> run_wrk(const std::string& wrk, const std::string& arg
                                   const std::string& url) {
   auto command = fmt::format("{} {} --latency {} 2>&1", wrk, args, url);
   std::fprintf(stderr, "$ %s\n", command.c_str());
+  const double children_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
   FILE* p = ::popen(command.c_str(), "r");
   if (!p) return std::nullopt;
   wrk_result r;
@@ -116,7 +121,11 @@ std::optional<wrk_result> run_wrk(const std::string& wrk, const std::string& arg
     std::fprintf(stderr, "%s", r.output.c_str());
     return std::nullopt;
   }
+  r.wrk_cpu_s = cpu_seconds(RUSAGE_CHILDREN) - children_cpu0;
   std::smatch m;
+  if (std::regex_search(r.output, m, std::regex(R"(\n\s*([0-9]+) requests in)"))) {
+    r.requests = std::stoull(m[1]);
+  }
   if (std::regex_search(r.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) {
     r.requests_per_s = std::stod(m[1]);
   }
@@ -136,6 +145,51 @@ std::optional<wrk_result> run_wrk(const std::string& wrk, const std::string& arg
     r.socket_errors = std::stoull(m[1]) + std::stoull(m[2]) + std::stoull(m[3]) + std::stoull(m[4]);
   }
   return r;
+}
+
+double cpu_seconds(int who) {
+  rusage u{};
+  ::getrusage(who, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+std::map<std::string, double> cpu_by_thread() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14, 15: utime, stime
+      if (i >= 14) ticks += std::stod(field);
+    }
+    const bool main_thread = task.path().filename() == std::to_string(::getpid());
+    out[main_thread ? "main" : line.substr(open + 1, close - open - 1)] += ticks / tick;
+  }
+  return out;
+}
+
+void add_cpu(std::map<std::string, double>& into, const std::map<std::string, double>& before,
+             const std::map<std::string, double>& after) {
+  for (const auto& [name, s] : after) {
+    auto b = before.find(name);
+    into[name] += s - (b == before.end() ? 0 : b->second);
+  }
+}
+
+double cpu_of(const std::map<std::string, double>& by_thread, std::string_view prefix) {
+  double sum = 0;
+  for (const auto& [name, s] : by_thread) {
+    if (name.starts_with(prefix)) sum += s;
+  }
+  return sum;
 }
 
 }  // namespace backline::bench

@@ -3,8 +3,10 @@
 // memory, and the machine-readable FIGURE line of DESIGN.md.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace backline::bench {
@@ -25,11 +27,27 @@ void print_figure(const std::string& name, double value, const std::string& unit
 
 std::string scratch_dir(const std::string& prefix);  // a fresh directory under $TMPDIR or /tmp
 
+// CPU seconds (user + system) of this process (RUSAGE_SELF) or of its waited-for children
+// (RUSAGE_CHILDREN). On a shared machine the wall-clock rates swing with the other load; the CPU
+// a request costs, and on which thread, swings much less.
+double cpu_seconds(int who);
+
+// CPU seconds used so far by this process's live threads, by thread name (/proc/self/task, 10 ms
+// ticks). The main thread is "main"; the engine's threads are named "bl-..." (the log writer,
+// the HTTP I/O threads, the Kafka relay), CAF's "caf.multiplexer", RocksDB's "rocksdb:...".
+std::map<std::string, double> cpu_by_thread();
+// Adds what each thread used between two readings of cpu_by_thread() to `into`.
+void add_cpu(std::map<std::string, double>& into, const std::map<std::string, double>& before,
+             const std::map<std::string, double>& after);
+// The sum of the threads whose name starts with `prefix`.
+double cpu_of(const std::map<std::string, double>& by_thread, std::string_view prefix);
+
 // One run of `wrk` (Debian package): "<wrk> <args> --latency <url>", its output parsed.
 struct wrk_result {
   double requests_per_s = 0;
   double p50_us = 0, p99_us = 0;
-  std::uint64_t non_2xx = 0, socket_errors = 0;
+  std::uint64_t requests = 0, non_2xx = 0, socket_errors = 0;
+  double wrk_cpu_s = 0;  // wrk's own CPU (user + system) in the run
   std::string output;
 };
 // Nullopt when wrk cannot run or fails (its output is then printed on stderr).

@@ -48,35 +48,6 @@ double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-// CPU seconds of this process's threads whose name starts with `prefix` (/proc, 10 ms ticks).
-double thread_cpu_seconds(std::string_view prefix) {
-  double ticks = 0;
-  std::error_code ec;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    std::ifstream stat(task.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    const auto open = line.find('('), close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    if (!std::string_view(line).substr(open + 1, close - open - 1).starts_with(prefix)) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string field;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-      if (i >= 14) ticks += std::stod(field);  // utime, stime
-    }
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-// CPU seconds (user + system) of this process or of its waited-for children. On a loaded
-// machine the wall-time rates swing; the CPU spent per event says where the work went.
-double cpu_seconds(int who) {
-  rusage u{};
-  ::getrusage(who, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
 std::string envelope(std::uint32_t stream, std::uint64_t version) {
   schemas::envelope_meta meta;
   meta.event_id = schemas::make_uuid_v7(1'700'000'000'000, stream, version);
@@ -142,7 +113,8 @@ double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::
       "kcat -P -q -b {} -t {} -K '\\t' -l {} -X enable.idempotence=true -X acks=all "
       "-X linger.ms=5 -X partitioner=murmur2_random {}",
       bootstrap, topic, headers, input);
-  const double cpu0 = cpu_seconds(RUSAGE_SELF), kcat_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
+  const double cpu0 = bench::cpu_seconds(RUSAGE_SELF);
+  const double kcat_cpu0 = bench::cpu_seconds(RUSAGE_CHILDREN);
   const auto t0 = clock_type::now();
   const int status = std::system(cmd.c_str());
   const double s = seconds_since(t0);
@@ -151,8 +123,8 @@ double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::
     return 0;
   }
   fmt::print("kcat -P: CPU {:.2f} us/msg in kcat + {:.2f} us/msg in the brokers\n",
-             (cpu_seconds(RUSAGE_CHILDREN) - kcat_cpu0) * 1e6 / static_cast<double>(events),
-             (cpu_seconds(RUSAGE_SELF) - cpu0) * 1e6 / static_cast<double>(events));
+             (bench::cpu_seconds(RUSAGE_CHILDREN) - kcat_cpu0) * 1e6 / static_cast<double>(events),
+             (bench::cpu_seconds(RUSAGE_SELF) - cpu0) * 1e6 / static_cast<double>(events));
   return static_cast<double>(events) / s;
 }
 
@@ -222,7 +194,8 @@ Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... rati
     po.state_dir = scratch + "/state";
     po.json_mirror = json;
     po.log_line = [](const std::string& l) { fmt::print(stderr, "{}\n", l); };
-    const double cpu0 = cpu_seconds(RUSAGE_SELF), rocksdb_cpu0 = thread_cpu_seconds("rocksdb");
+    const double cpu0 = bench::cpu_seconds(RUSAGE_SELF);
+    const auto threads0 = bench::cpu_by_thread();
     const auto t0 = clock_type::now();
     auto p = kafka::publisher::start(**log, po);
     if (!p) {
@@ -239,7 +212,9 @@ Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... rati
       }
     }
     const double s = seconds_since(t0);
-    const double cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
+    const double cpu = bench::cpu_seconds(RUSAGE_SELF) - cpu0;
+    std::map<std::string, double> threads;
+    bench::add_cpu(threads, threads0, bench::cpu_by_thread());
     rate = static_cast<double>(events) / s;
     const auto st = (*p)->stats();
     fmt::print(
@@ -251,10 +226,9 @@ Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... rati
     fmt::print(
         "publisher: CPU {:.2f} us/event: relay thread {:.2f}, librdkafka threads {:.2f}, mock "
         "brokers {:.2f}, the log's background work {:.2f}\n",
-        cpu * per_event, thread_cpu_seconds("bl-kafka-relay") * per_event,
-        (thread_cpu_seconds("rdk:broker") + thread_cpu_seconds("rdk:main")) * per_event,
-        thread_cpu_seconds("rdk:mock") * per_event,
-        (thread_cpu_seconds("rocksdb") - rocksdb_cpu0) * per_event);
+        cpu * per_event, bench::cpu_of(threads, "bl-kafka-relay") * per_event,
+        (bench::cpu_of(threads, "rdk:broker") + bench::cpu_of(threads, "rdk:main")) * per_event,
+        bench::cpu_of(threads, "rdk:mock") * per_event, bench::cpu_of(threads, "rocksdb") * per_event);
     std::fflush(stdout);  // progress for whoever watches a redirected run (e.g. perf scripts)
   }
   if (!no_anchor) {

@@ -64,40 +64,6 @@ std::string write_directory(const std::string& dir, std::size_t agents, std::siz
   return path;
 }
 
-// CPU seconds used so far by this process's threads, by thread name (/proc/self/task/*/stat):
-// on a shared machine the wall-clock rate swings with the other load, the CPU a routed call costs
-// much less. CAF's scheduler threads are named "caf.multiplexer"; the log writer keeps the
-// process's name; the main thread is "main".
-std::map<std::string, double> thread_cpu_s() {
-  std::map<std::string, double> out;
-  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream in(task.path() / "stat");
-    std::string line;
-    if (!std::getline(in, line)) continue;
-    const auto open = line.find('('), close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14, 15: utime, stime
-      if (i == 14) utime = std::stod(field);
-      if (i == 15) stime = std::stod(field);
-    }
-    const bool main_thread = task.path().filename() == std::to_string(getpid());
-    out[main_thread ? "main" : line.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
-  }
-  return out;
-}
-
-void add_cpu(std::map<std::string, double>& into, const std::map<std::string, double>& before,
-             const std::map<std::string, double>& after) {
-  for (const auto& [name, s] : after) {
-    auto b = before.find(name);
-    into[name] += s - (b == before.end() ? 0 : b->second);
-  }
-}
-
 // Profilers see only the timed closed-loop rounds, not the teardown between them: with
 // ROUTING_BENCH_PERF_CTL=<fifo>, `perf record -D -1 --control fifo:<fifo>`; under
 // valgrind --tool=callgrind, one dump per round (instruction counts do not swing with the
@@ -388,13 +354,13 @@ run_figures drive(actors::engine& e, std::size_t lanes, std::size_t pairs, doubl
   run_figures f;
   while (f.seconds < seconds) {
     totals t;
-    const auto cpu_before = thread_cpu_s();
+    const auto cpu_before = bench::cpu_by_thread();
     const auto start = clock_type::now();
     if (rate == 0) perf_control("enable");
     drive_round(e, lanes, pairs, rate, fmt::format("{}{}", tag, f.rounds), t);
     if (rate == 0) perf_control("disable");
     f.seconds += std::chrono::duration<double>(clock_type::now() - start).count();
-    add_cpu(f.cpu_s, cpu_before, thread_cpu_s());
+    bench::add_cpu(f.cpu_s, cpu_before, bench::cpu_by_thread());
     ++f.rounds;
     f.routed += t.routed;
     f.failures += t.failures;
@@ -433,7 +399,7 @@ double command_rate(actors::engine& e, std::size_t calls, std::size_t rounds) {
   batched(e, e.router(), calls, calls, [&](std::size_t c) {
     return request(domain::cmd::answer{call(c), agent_id(c)});
   });
-  const auto cpu_before = thread_cpu_s();
+  const auto cpu_before = bench::cpu_by_thread();
   const auto start = clock_type::now();
   std::size_t accepted = 0;
   for (std::size_t round = 0; round < rounds; ++round) {
@@ -445,7 +411,7 @@ double command_rate(actors::engine& e, std::size_t calls, std::size_t rounds) {
   const double rate = static_cast<double>(accepted) /
                       std::chrono::duration<double>(clock_type::now() - start).count();
   std::map<std::string, double> cpu;
-  add_cpu(cpu, cpu_before, thread_cpu_s());
+  bench::add_cpu(cpu, cpu_before, bench::cpu_by_thread());
   std::string line;
   for (const auto& [name, s] : cpu) {
     if (s > 0) {

@@ -1,5 +1,7 @@
 // Subscriptions: one thread each, reading committed records in chunks, then waiting for commits.
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -78,6 +80,7 @@ std::unique_ptr<subscription> log_impl::subscribe(std::uint64_t from,
   core->thread = std::thread([this, core, from, cb = std::move(on_record)] {
     run(*this, *core, std::max<std::uint64_t>(from, 1), cb);
   });
+  pthread_setname_np(core->thread.native_handle(), "bl-subscription");
   return std::make_unique<subscription_handle>(core);
 }
 

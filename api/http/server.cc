@@ -1,5 +1,7 @@
 #include "api/http/server.h"
 
+#include <pthread.h>
+
 #include <cctype>
 #include <mutex>
 #include <set>
@@ -435,6 +437,7 @@ std::expected<std::uint16_t, std::error_code> server::start() {
   detail::do_accept(core_);
   for (unsigned i = 0; i < c.opts.io_threads; ++i) {
     c.threads.emplace_back([raw = core_.get()] { raw->ioc->run(); });
+    pthread_setname_np(c.threads.back().native_handle(), "bl-http-io");
   }
   return c.bound_port.load();
 }
