@@ -2,9 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <future>
+#include <queue>
 #include <random>
 #include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "actors/call_actor.h"
 #include "actors/directory_loader.h"
@@ -15,9 +21,25 @@
 #include "schemas/codec.h"
 
 namespace backline::actors {
-// A request made from a gateway actor on behalf of a caller that must not block.
+// A gateway actor makes the requests of callers that must not block (`engine::submit`). Its
+// requests carry no CAF timeout: each one would put an entry into CAF's timer thread (its mutex
+// and a wake of that thread) and bring a stale timeout message back when it expired, for every
+// request (8 us of the timer thread per write in api_bench). The gateway times its requests out
+// itself, in one sweep every `sweep_interval` while any of them waits.
+struct gateway_state {
+  using clock_type = std::chrono::steady_clock;
+  static constexpr std::chrono::milliseconds sweep_interval{100};
+  std::uint64_t next_id = 0;
+  std::unordered_map<std::uint64_t, std::function<void()>> waiting;  // id -> answer "timed out"
+  std::priority_queue<std::pair<clock_type::time_point, std::uint64_t>,
+                      std::vector<std::pair<clock_type::time_point, std::uint64_t>>, std::greater<>>
+      deadlines;  // of waiting requests, and of answered ones until they pass
+  bool sweeping = false;
+};
+using gateway_actor = caf::stateful_actor<gateway_state>;
+
 struct gateway_job {
-  std::function<void(caf::event_based_actor*)> run;
+  std::function<void(gateway_actor*)> run;
 };
 }  // namespace backline::actors
 
@@ -44,6 +66,26 @@ std::int64_t system_clock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Answers the requests whose time is up; sweeps again later while any request waits.
+void sweep_gateway(gateway_actor* self) {
+  auto& st = self->state;
+  const auto now = gateway_state::clock_type::now();
+  while (!st.deadlines.empty() && st.deadlines.top().first <= now) {
+    const auto it = st.waiting.find(st.deadlines.top().second);
+    st.deadlines.pop();
+    if (it == st.waiting.end()) continue;  // answered in time
+    auto timed_out = std::move(it->second);
+    st.waiting.erase(it);
+    timed_out();
+  }
+  if (st.waiting.empty()) {
+    st.deadlines = {};
+    st.sweeping = false;
+    return;
+  }
+  self->delayed_send(self, gateway_state::sweep_interval, sweep_atom::value);
 }
 
 // Appends one event and waits until it is durable.
@@ -152,8 +194,9 @@ std::expected<std::unique_ptr<engine>, std::string> engine::start(engine_options
   routing->steps_in_flight_max = options.routing_steps_in_flight_max;
   p->routing = spawn_routing_actor(*p->system, p->router, std::move(routing));
   for (std::size_t i = 0; i < 2; ++i) {
-    p->gateways.push_back(p->system->spawn([](caf::event_based_actor* self) -> caf::behavior {
-      return {[self](const gateway_job& job) { job.run(self); }};
+    p->gateways.push_back(p->system->spawn([](gateway_actor* self) -> caf::behavior {
+      return {[self](const gateway_job& job) { job.run(self); },
+              [self](sweep_atom) { sweep_gateway(self); }};
     }));
   }
   return std::unique_ptr<engine>(new engine(std::move(p)));
@@ -270,7 +313,8 @@ route_result engine::route(domain::routing_request request, std::chrono::millise
 
 namespace {
 
-// Requests `target` from a gateway actor; `done` gets the reply, or `failure(detail)`.
+// Requests `target` from a gateway actor; `done` gets the reply, or `failure(detail)` (an
+// error, or no reply within `timeout`), once.
 template <class Handle, class Reply, class... Args>
 void request_from_gateway(engine::impl& p, Handle target, std::chrono::milliseconds timeout,
                           std::function<void(Reply)> done,
@@ -279,14 +323,28 @@ void request_from_gateway(engine::impl& p, Handle target, std::chrono::milliseco
       p.gateways[p.next_gateway.fetch_add(1, std::memory_order_relaxed) % p.gateways.size()];
   auto job = [target = std::move(target), timeout, done = std::move(done),
               failure = std::move(failure),
-              args = std::make_tuple(std::move(args)...)](caf::event_based_actor* self) {
+              args = std::make_tuple(std::move(args)...)](gateway_actor* self) {
+    auto& st = self->state;
+    const std::uint64_t id = st.next_id++;
+    st.waiting.emplace(id, [done, failure, timeout] {
+      done(failure(fmt::format("the engine did not answer within {} ms", timeout.count())));
+    });
+    st.deadlines.emplace(gateway_state::clock_type::now() + timeout, id);
+    if (!st.sweeping) {
+      st.sweeping = true;
+      self->delayed_send(self, gateway_state::sweep_interval, sweep_atom::value);
+    }
     std::apply(
         [&](auto&... a) {
-          self->request(target, timeout, a...)
-              .then([done](Reply& r) { done(std::move(r)); },
-                    [self, done, failure](caf::error& e) {
-                      done(failure("the engine did not answer: " + self->system().render(e)));
-                    });
+          self->request(target, caf::infinite, a...)
+              .then(
+                  [self, id, done](Reply& r) {
+                    if (self->state.waiting.erase(id) > 0) done(std::move(r));
+                  },
+                  [self, id, done, failure](caf::error& e) {
+                    if (self->state.waiting.erase(id) == 0) return;
+                    done(failure("the engine did not answer: " + self->system().render(e)));
+                  });
         },
         args);
   };

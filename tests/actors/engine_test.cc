@@ -1,6 +1,10 @@
 // Integration tests of the actors on a real RocksDB log: the router, call actors, idempotency,
 // expected versions, recovery after restart, passivation, and the demo scenario.
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include <unistd.h>
 
@@ -91,6 +95,65 @@ TEST_F(EngineTest, AcceptedCommandAppendsItsEventsBeforeTheReply) {
   EXPECT_EQ(r.first_position, before + 1);
   EXPECT_GE(engine_->log().committed_position(), before + 2);
   EXPECT_EQ(engine_->log().stream_version("call/c1"), 2u);
+}
+
+// `submit` answers once: with the reply, or with a failure when its timeout passes first (the
+// gateway's own sweep: its requests hold no CAF timer); a reply after that is dropped.
+TEST_F(EngineTest, ASubmittedCommandIsAnsweredOnceEvenWhenItsTimeoutPassesFirst) {
+  struct answers {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<command_result> got;
+    void add(command_result r) {
+      std::lock_guard lock(mu);
+      got.push_back(std::move(r));
+      cv.notify_all();
+    }
+    bool wait_for(std::size_t n, std::chrono::milliseconds limit) {
+      std::unique_lock lock(mu);
+      return cv.wait_for(lock, limit, [&] { return got.size() >= n; });
+    }
+  };
+  const auto create = [&](const std::string& id) {
+    return command_request{new_id(engine_->now_us()), 0, {}, "test",
+                           cmd::create_call{id,
+                                            domain::call_type::inbound,
+                                            domain::initiation_method::inbound,
+                                            {},
+                                            "+15550001"}};
+  };
+  auto in_time = std::make_shared<answers>();
+  engine_->submit(create("c-in-time"), [in_time](command_result r) { in_time->add(r); });
+  ASSERT_TRUE(in_time->wait_for(1, std::chrono::seconds(10)));
+  EXPECT_EQ(in_time->got[0].status, outcome::accepted) << in_time->got[0].detail;
+
+  // Hold the log's writer inside a request's callback, so no command can become durable.
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  eventlog::append_request hold;
+  hold.done = [&entered, released](auto) {
+    entered.set_value();
+    released.wait();
+  };
+  ASSERT_FALSE(engine_->log().append(std::move(hold)));
+  entered.get_future().wait();
+  auto late = std::make_shared<answers>();
+  const auto start = std::chrono::steady_clock::now();
+  engine_->submit(
+      create("c-late"), [late](command_result r) { late->add(r); },
+      std::chrono::milliseconds(200));
+  ASSERT_TRUE(late->wait_for(1, std::chrono::seconds(5)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  EXPECT_EQ(late->got[0].status, outcome::failed);
+  EXPECT_NE(late->got[0].detail.find("did not answer within 200 ms"), std::string::npos)
+      << late->got[0].detail;
+  release.set_value();
+  // The command goes on once the writer does; its reply then finds nobody waiting for it.
+  for (int i = 0; i < 500 && engine_->log().stream_version("call/c-late") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(engine_->log().stream_version("call/c-late"), 2u);
+  EXPECT_FALSE(late->wait_for(2, std::chrono::milliseconds(300)));
 }
 
 TEST_F(EngineTest, RejectedCommandNamesTheRuleAndAppendsNothing) {
