@@ -4,7 +4,9 @@
 // and producer settings to the same cluster in the same run.
 //
 // Both figures are wall time from starting the client to the last acknowledgement, connection
-// set-up included. The log is filled first (not timed).
+// set-up included. The log is filled first (not timed). The run alternates the two --rounds
+// times (3 by default; each relay round publishes the whole log again with a fresh position) and
+// the FIGURE takes the median of each: on a noisy machine one pair swings by a third.
 //
 // The anchor is fair (checked for issue 6): kcat sends exactly as many messages as there are
 // events, each with the key the relay sends for the same log position (the stream id, so the same
@@ -89,19 +91,67 @@ std::size_t fill_log(eventlog::log& log, std::size_t events, std::uint32_t strea
   return bytes / std::max<std::size_t>(events, 1);
 }
 
-// kcat -P: `events` lines "key<TAB>payload" with the relay's keys and the envelopes' mean size,
-// with the same headers: the same records on the wire (see the top of this file).
-double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::size_t events,
-                   std::size_t value_bytes, std::uint32_t streams, const std::string& scratch) {
-  const std::string input = scratch + "/kcat-input.txt";
-  {
-    std::FILE* f = std::fopen(input.c_str(), "w");
-    const std::string payload(value_bytes, 'x');
-    for (std::size_t i = 0; i < events; ++i) {
-      fmt::print(f, "bench-call-{:07}\t{}\n", i % streams, payload);
-    }
-    std::fclose(f);
+// Publishes the whole log with a new relay (a fresh state directory: from position 1); returns
+// events/s, or 0 when the relay cannot start or does not finish within 5 minutes.
+double publish_all(eventlog::log& log, kafka::publisher_options po, std::size_t events) {
+  const double cpu0 = bench::cpu_seconds(RUSAGE_SELF);
+  const auto threads0 = bench::cpu_by_thread();
+  const auto t0 = clock_type::now();
+  auto p = kafka::publisher::start(log, po);
+  if (!p) {
+    fmt::print(stderr, "kafka_bench: {}\n", p.error());
+    return 0;
   }
+  std::uint64_t in_flight_max = 0;  // sampled every 10 ms
+  const auto deadline = clock_type::now() + std::chrono::minutes(5);
+  while (!(*p)->wait_published(events, std::chrono::milliseconds(10))) {
+    in_flight_max = std::max(in_flight_max, (*p)->stats().in_flight_events);
+    if (clock_type::now() > deadline) {
+      fmt::print(stderr, "kafka_bench: not everything was published within 5 minutes\n");
+      return 0;
+    }
+  }
+  const double s = seconds_since(t0);
+  const double cpu = bench::cpu_seconds(RUSAGE_SELF) - cpu0;
+  std::map<std::string, double> threads;
+  bench::add_cpu(threads, threads0, bench::cpu_by_thread());
+  const double rate = static_cast<double>(events) / s;
+  const auto st = (*p)->stats();
+  fmt::print(
+      "publisher: {} events ({} records) in {:.2f} s = {:.0f} events/s; {} producer "
+      "errors, {} restarts, at most {} events in flight\n",
+      events, st.records_delivered_total, s, rate, st.producer_errors_total,
+      st.producer_restarts_total, in_flight_max);
+  const double per_event = 1e6 / static_cast<double>(events);
+  fmt::print(
+      "publisher: CPU {:.2f} us/event: relay thread {:.2f}, librdkafka threads {:.2f}, mock "
+      "brokers {:.2f}, the log's background work {:.2f}\n",
+      cpu * per_event, bench::cpu_of(threads, "bl-kafka-relay") * per_event,
+      (bench::cpu_of(threads, "rdk:broker") + bench::cpu_of(threads, "rdk:main")) * per_event,
+      bench::cpu_of(threads, "rdk:mock") * per_event,
+      bench::cpu_of(threads, "rocksdb") * per_event);
+  std::fflush(stdout);  // progress for whoever watches a redirected run (e.g. perf scripts)
+  return rate;
+}
+
+// kcat's input: `events` lines "key<TAB>payload" with the relay's keys and the envelopes' mean
+// size. Returns the file's path.
+std::string write_kcat_input(std::size_t events, std::size_t value_bytes, std::uint32_t streams,
+                             const std::string& scratch) {
+  const std::string input = scratch + "/kcat-input.txt";
+  std::FILE* f = std::fopen(input.c_str(), "w");
+  const std::string payload(value_bytes, 'x');
+  for (std::size_t i = 0; i < events; ++i) {
+    fmt::print(f, "bench-call-{:07}\t{}\n", i % streams, payload);
+  }
+  std::fclose(f);
+  return input;
+}
+
+// kcat -P sends `input` with the relay's headers: the same records on the wire (see the top of
+// this file). Returns msgs/s, or 0 when kcat fails.
+double kcat_anchor(const std::string& bootstrap, const std::string& topic, std::size_t events,
+                   const std::string& input) {
   // The same eight headers as the publisher's, values of the same lengths, on every message.
   const std::string headers =
       "-H ce_specversion=1.0 -H ce_id=01a22794-232f-7490-b374-4efe17b069e8 "
@@ -134,7 +184,7 @@ int main(int argc, char** argv) {
   CLI::App app{"kafka_bench: events published per second to Kafka, next to kcat -P"};
   app.footer(R"(Examples:
   kafka_bench                                  # 500,000 events, 3 brokers, 6 partitions
-  kafka_bench --events 100000 --partitions 3   # a quick run
+  kafka_bench --events 100000 --rounds 1       # a quick run
   kafka_bench --json                           # with the JSON mirror (two records per event)
   kafka_bench --no-anchor --in-flight 20000    # the relay alone, another in-flight bound
 
@@ -155,6 +205,10 @@ Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... rati
   app.add_option("--read-batch", po.read_batch_events_max, "publisher: events per log read")
       ->capture_default_str();
   bool no_anchor = false;
+  int rounds = 3;
+  app.add_option("--rounds", rounds, "rounds of relay then kcat; the figure takes the medians")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 99));
   app.add_flag("--no-anchor", no_anchor, "publisher only (for profiling): no kcat, no FIGURE");
   app.add_option("--producer-config", producer_config,
                  "publisher: extra librdkafka settings KEY=VALUE (repeatable)");
@@ -182,61 +236,41 @@ Prints FIGURE kafka_published_events_per_s ... anchor=kcat_P_msgs_per_s:... rati
   const std::size_t value_bytes = fill_log(**log, events, streams);
   fmt::print("log: {} events over {} streams in {:.2f} s, envelope {} bytes\n", events, streams,
              seconds_since(t_fill), value_bytes);
+  for (const auto& kv : producer_config) {
+    const auto eq = kv.find('=');
+    po.producer_config.emplace_back(kv.substr(0, eq),
+                                    eq == std::string::npos ? "" : kv.substr(eq + 1));
+  }
+  po.bootstrap = (*broker)->bootstrap();
+  po.json_mirror = json;
+  po.log_line = [](const std::string& l) { fmt::print(stderr, "{}\n", l); };
+  const std::string kcat_input =
+      no_anchor ? "" : write_kcat_input(events, value_bytes, streams, scratch);
 
-  double rate = 0;
-  {
-    for (const auto& kv : producer_config) {
-      const auto eq = kv.find('=');
-      po.producer_config.emplace_back(kv.substr(0, eq),
-                                      eq == std::string::npos ? "" : kv.substr(eq + 1));
-    }
-    po.bootstrap = (*broker)->bootstrap();
-    po.state_dir = scratch + "/state";
-    po.json_mirror = json;
-    po.log_line = [](const std::string& l) { fmt::print(stderr, "{}\n", l); };
-    const double cpu0 = bench::cpu_seconds(RUSAGE_SELF);
-    const auto threads0 = bench::cpu_by_thread();
-    const auto t0 = clock_type::now();
-    auto p = kafka::publisher::start(**log, po);
-    if (!p) {
-      fmt::print(stderr, "kafka_bench: {}\n", p.error());
-      return 1;
-    }
-    std::uint64_t in_flight_max = 0;  // sampled every 10 ms
-    const auto deadline = clock_type::now() + std::chrono::minutes(5);
-    while (!(*p)->wait_published(events, std::chrono::milliseconds(10))) {
-      in_flight_max = std::max(in_flight_max, (*p)->stats().in_flight_events);
-      if (clock_type::now() > deadline) {
-        fmt::print(stderr, "kafka_bench: not everything was published within 5 minutes\n");
-        return 1;
-      }
-    }
-    const double s = seconds_since(t0);
-    const double cpu = bench::cpu_seconds(RUSAGE_SELF) - cpu0;
-    std::map<std::string, double> threads;
-    bench::add_cpu(threads, threads0, bench::cpu_by_thread());
-    rate = static_cast<double>(events) / s;
-    const auto st = (*p)->stats();
-    fmt::print(
-        "publisher: {} events ({} records) in {:.2f} s = {:.0f} events/s; {} producer "
-        "errors, {} restarts, at most {} events in flight\n",
-        events, st.records_delivered_total, s, rate, st.producer_errors_total,
-        st.producer_restarts_total, in_flight_max);
-    const double per_event = 1e6 / static_cast<double>(events);
-    fmt::print(
-        "publisher: CPU {:.2f} us/event: relay thread {:.2f}, librdkafka threads {:.2f}, mock "
-        "brokers {:.2f}, the log's background work {:.2f}\n",
-        cpu * per_event, bench::cpu_of(threads, "bl-kafka-relay") * per_event,
-        (bench::cpu_of(threads, "rdk:broker") + bench::cpu_of(threads, "rdk:main")) * per_event,
-        bench::cpu_of(threads, "rdk:mock") * per_event, bench::cpu_of(threads, "rocksdb") * per_event);
-    std::fflush(stdout);  // progress for whoever watches a redirected run (e.g. perf scripts)
+  // Rounds alternate the relay and kcat; the figure is the median of each.
+  std::vector<double> rates, anchors;
+  for (int round = 1; round <= rounds; ++round) {
+    if (rounds > 1) fmt::print("round {} of {}\n", round, rounds);
+    po.state_dir = fmt::format("{}/state-{}", scratch, round);
+    const double rate = publish_all(**log, po, events);
+    if (rate == 0) return 1;
+    rates.push_back(rate);
+    if (no_anchor) continue;
+    const double anchor = kcat_anchor(po.bootstrap, "bench.kcat", events, kcat_input);
+    if (anchor == 0) return 1;
+    anchors.push_back(anchor);
+    fmt::print("kcat -P: {} messages of {} bytes = {:.0f} msgs/s (ratio {:.3f})\n", events,
+               value_bytes, anchor, rate / anchor);
   }
   if (!no_anchor) {
-    const double anchor =
-        kcat_anchor((*broker)->bootstrap(), "bench.kcat", events, value_bytes, streams, scratch);
-    fmt::print("kcat -P: {} messages of {} bytes = {:.0f} msgs/s\n", events, value_bytes, anchor);
+    const double rate = bench::percentile(rates, 0.5), anchor = bench::percentile(anchors, 0.5);
+    if (rounds > 1) {
+      fmt::print("median of {} rounds: relay {:.0f} events/s, kcat {:.0f} msgs/s\n", rounds, rate,
+                 anchor);
+    }
     bench::print_figure("kafka_published_events_per_s", rate, "1/s", "kcat_P_msgs_per_s", anchor);
   }
+
   log->reset();
   std::error_code ignored;
   std::filesystem::remove_all(scratch, ignored);
