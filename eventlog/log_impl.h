@@ -133,9 +133,10 @@ class log_impl final : public log {
   std::uint64_t next_position_ = 1;
   std::unordered_map<std::string, std::uint64_t> versions_;  // stream -> last committed version
   std::vector<std::pair<const std::string*, std::uint64_t>> staged_versions_;  // this request
-  // A request of more events than this indexes its staged versions by stream (check_versions).
+  // A request of more events than this indexes its staged versions by stream (check_versions):
+  // stream -> its index in staged_versions_.
   static constexpr std::size_t staged_scan_events_max = 16;
-  std::unordered_map<std::string_view, std::size_t> staged_index_;  // stream -> staged_versions_
+  std::unordered_map<std::string_view, std::size_t> staged_index_;
   std::unique_ptr<rocksdb::Iterator> version_it_;  // lazily created once per batch
   rocksdb::WriteBatch batch_;
   std::string key_;

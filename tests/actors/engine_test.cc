@@ -115,12 +115,13 @@ TEST_F(EngineTest, ASubmittedCommandIsAnsweredOnceEvenWhenItsTimeoutPassesFirst)
     }
   };
   const auto create = [&](const std::string& id) {
-    return command_request{new_id(engine_->now_us()), 0, {}, "test",
-                           cmd::create_call{id,
-                                            domain::call_type::inbound,
-                                            domain::initiation_method::inbound,
-                                            {},
-                                            "+15550001"}};
+    return command_request{
+        new_id(engine_->now_us()),
+        0,
+        {},
+        "test",
+        cmd::create_call{
+            id, domain::call_type::inbound, domain::initiation_method::inbound, {}, "+15550001"}};
   };
   auto in_time = std::make_shared<answers>();
   engine_->submit(create("c-in-time"), [in_time](command_result r) { in_time->add(r); });
@@ -140,8 +141,7 @@ TEST_F(EngineTest, ASubmittedCommandIsAnsweredOnceEvenWhenItsTimeoutPassesFirst)
   auto late = std::make_shared<answers>();
   const auto start = std::chrono::steady_clock::now();
   engine_->submit(
-      create("c-late"), [late](command_result r) { late->add(r); },
-      std::chrono::milliseconds(200));
+      create("c-late"), [late](command_result r) { late->add(r); }, std::chrono::milliseconds(200));
   ASSERT_TRUE(late->wait_for(1, std::chrono::seconds(5)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
   EXPECT_EQ(late->got[0].status, outcome::failed);
