@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <future>
+#include <memory>
 #include <queue>
 #include <random>
 #include <thread>
@@ -321,13 +322,18 @@ void request_from_gateway(engine::impl& p, Handle target, std::chrono::milliseco
                           std::function<Reply(std::string)> failure, Args... args) {
   auto& gateway =
       p.gateways[p.next_gateway.fetch_add(1, std::memory_order_relaxed) % p.gateways.size()];
-  auto job = [target = std::move(target), timeout, done = std::move(done),
-              failure = std::move(failure),
+  // The reply, the error and the sweep share the caller's callbacks (no copy of them each).
+  struct callbacks {
+    std::function<void(Reply)> done;
+    std::function<Reply(std::string)> failure;
+  };
+  auto job = [target = std::move(target), timeout,
+              cb = std::make_shared<callbacks>(callbacks{std::move(done), std::move(failure)}),
               args = std::make_tuple(std::move(args)...)](gateway_actor* self) {
     auto& st = self->state;
     const std::uint64_t id = st.next_id++;
-    st.waiting.emplace(id, [done, failure, timeout] {
-      done(failure(fmt::format("the engine did not answer within {} ms", timeout.count())));
+    st.waiting.emplace(id, [cb, timeout] {
+      cb->done(cb->failure(fmt::format("the engine did not answer within {} ms", timeout.count())));
     });
     st.deadlines.emplace(gateway_state::clock_type::now() + timeout, id);
     if (!st.sweeping) {
@@ -338,12 +344,12 @@ void request_from_gateway(engine::impl& p, Handle target, std::chrono::milliseco
         [&](auto&... a) {
           self->request(target, caf::infinite, a...)
               .then(
-                  [self, id, done](Reply& r) {
-                    if (self->state.waiting.erase(id) > 0) done(std::move(r));
+                  [self, id, cb](Reply& r) {
+                    if (self->state.waiting.erase(id) > 0) cb->done(std::move(r));
                   },
-                  [self, id, done, failure](caf::error& e) {
+                  [self, id, cb](caf::error& e) {
                     if (self->state.waiting.erase(id) == 0) return;
-                    done(failure("the engine did not answer: " + self->system().render(e)));
+                    cb->done(cb->failure("the engine did not answer: " + self->system().render(e)));
                   });
         },
         args);

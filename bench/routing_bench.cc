@@ -9,7 +9,6 @@
 // at a fixed rate, half the closed-loop rate unless --open-rate says otherwise. Each phase also
 // prints the CPU a routed call costs per thread, which swings less than the rates when other
 // work shares the machine.
-#include <unistd.h>
 
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -25,7 +24,6 @@
 #include <future>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
